@@ -1,0 +1,71 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+export const DEFAULT_STATE_DIR = '/var/lib/cloudmatrix';
+
+const staticNode = z.object({ name: z.string().min(1), ip: z.string().min(1) }).strict();
+
+export const configSchema = z
+  .object({
+    stateDir: z.string().min(1),
+    registry: z.string().min(1).describe('host:port of the private registry as nodes reach it'),
+    leasesFile: z.string().min(1),
+    ssh: z
+      .object({
+        user: z.string().min(1).default('root'),
+        port: z.number().int().min(1).max(65535).default(22),
+        keyFile: z.string().min(1),
+        knownHostsFile: z.string().min(1),
+        dockerSocket: z.string().min(1).describe('path of the docker socket on each node'),
+      })
+      .strict(),
+    varnish: z
+      .object({
+        admin: z.string().min(1).default('127.0.0.1:6082'),
+        secretFile: z.string().min(1),
+        listen: z.string().min(1).default('127.0.0.1:6081'),
+        name: z.string().optional().describe('varnishd -n instance directory'),
+      })
+      .strict(),
+    localDocker: z.object({ socketPath: z.string().min(1) }).strict(),
+    staticNodes: z.array(staticNode).default([]),
+    api: z
+      .object({
+        listen: z.string().default('127.0.0.1:8700'),
+        tokenFile: z.string().optional(),
+      })
+      .strict()
+      .default({ listen: '127.0.0.1:8700' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLOUDMATRIX_STATE_DIR || DEFAULT_STATE_DIR;
+}
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLOUDMATRIX_CONFIG || join(stateDir(env), 'config.json');
+}
+
+/** Loads and validates the config that `lab up` (or an operator) wrote. */
+export function loadConfig(path = configPath()): Config {
+  if (!existsSync(path)) {
+    throw new UserError(`${path}: no cloudmatrix config; run "cloudmatrix lab up" or set CLOUDMATRIX_CONFIG`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
