@@ -1,0 +1,43 @@
+# Shared settings and helpers of the namespace lab (sourced by up.sh and down.sh).
+set -euo pipefail
+
+SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CMX_STATE_DIR=${CMX_STATE_DIR:-/var/lib/cloudmatrix}
+LAB=$CMX_STATE_DIR/lab
+BRIDGE=${CMX_BRIDGE:-cmx0}
+SUBNET=${CMX_SUBNET:-10.77.0.0/24}
+NODES=${CMX_NODES:-3}
+NET_PREFIX=${SUBNET%.*}
+MANAGER_IP=$NET_PREFIX.1
+REGISTRY=$MANAGER_IP:5000
+VARNISH_LISTEN_PORT=${CMX_VARNISH_PORT:-6081}
+VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
+
+log() { printf '%s lab: %s\n' "$(date +%T)" "$*"; }
+die() { printf 'lab: %s\n' "$*" >&2; exit "${2:-1}"; }
+
+node_ns() { echo "$BRIDGE-node$1"; }
+node_veth() { echo "$BRIDGE-v$1"; }
+node_dir() { echo "$LAB/node$1"; }
+node_mac() { printf '02:77:%02x:00:00:%02x' "$((${#BRIDGE} % 256))" "$1"; }
+
+# Waits until a command succeeds, polling every 0.1 s, for at most $1 seconds.
+wait_for() {
+  local timeout=$1; shift
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.1
+  done
+}
+
+docker_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://docker/_ping; }
+tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Starts a daemon detached from this shell, its output in a log file.
+spawn() {
+  local logfile=$1; shift
+  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  echo $!
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Brings up the namespace lab: bridge + dnsmasq + registry + manager dockerd + Varnish on the
+# manager side, and N nodes (netns + veth + udhcpc + sshd + dockerd). Cleans leftovers first.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$SCRIPTS_DIR/provision/render-configs.sh"
+
+[ "$(id -u)" = 0 ] || die "must run as root" 2
+"$SCRIPTS_DIR/install-packages.sh"
+
+# A failed start leaves nothing half-made: take down whatever was started (logs stay).
+completed=0
+on_exit() { [ "$completed" = 1 ] || { log "start failed, cleaning up"; "$SCRIPTS_DIR/lab/down.sh" || true; }; }
+trap on_exit EXIT
+
+log "cleaning leftovers"
+"$SCRIPTS_DIR/lab/down.sh"
+
+mkdir -p "$LAB/ssh" "$LAB/manager" "$CMX_STATE_DIR/registry" /run/sshd
+chmod 700 "$LAB/ssh"
+[ -f "$LAB/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C cloudmatrix-lab -f "$LAB/ssh/id_ed25519"
+cp "$LAB/ssh/id_ed25519.pub" "$LAB/ssh/authorized_keys"
+if [ ! -s "$LAB/varnish.secret" ]; then
+  (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB/varnish.secret")
+fi
+if [ ! -s "$LAB/api.token" ]; then
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB/api.token")
+fi
+
+log "bridge $BRIDGE $MANAGER_IP/24"
+ip link add "$BRIDGE" type bridge
+ip addr add "$MANAGER_IP/24" dev "$BRIDGE"
+ip link set "$BRIDGE" up
+
+# Each daemon its own engine key, so that every node reports its own daemon ID.
+daemon_json() { printf '{"deprecated-key-path": "%s/key.json"}\n' "$1" >"$1/daemon.json"; echo "$1/daemon.json"; }
+
+log "manager: dnsmasq, registry $REGISTRY, dockerd, varnish"
+write_dnsmasq_config "$LAB/dnsmasq.conf" "$BRIDGE" "$NET_PREFIX" "$LAB/dnsmasq.leases" "$LAB/dnsmasq.pid" "$LAB/dnsmasq.log"
+touch "$LAB/dnsmasq.leases"
+dnsmasq --conf-file="$LAB/dnsmasq.conf"
+
+write_registry_config "$LAB/registry.yml" "$REGISTRY" "$CMX_STATE_DIR/registry"
+spawn "$LAB/registry.log" docker-registry serve "$LAB/registry.yml" >"$LAB/registry.pid"
+
+spawn "$LAB/manager/dockerd.log" dockerd \
+  --data-root "$LAB/manager/docker" --exec-root "$LAB/manager/exec" \
+  --pidfile "$LAB/manager/docker.pid" -H "unix://$LAB/manager/docker.sock" \
+  --insecure-registry "$REGISTRY" --bridge none --iptables=false --ip-masq=false \
+  --cgroup-parent "$BRIDGE-manager" --config-file "$(daemon_json "$LAB/manager")" --log-level warn >/dev/null
+
+write_boot_vcl "$LAB/boot.vcl"
+varnishd -n "$LAB/varnish" -P "$LAB/varnish.pid" \
+  -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
+  -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" -f "$LAB/boot.vcl" \
+  -s malloc,64m -p vcl_cooldown=30 >"$LAB/varnish.log" 2>&1
+
+log "nodes: 1..$NODES"
+for k in $(seq 1 "$NODES"); do
+  ns=$(node_ns "$k"); veth=$(node_veth "$k"); dir=$(node_dir "$k")
+  mkdir -p "$dir"
+  ip netns add "$ns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set eth0 address "$(node_mac "$k")" up
+  [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "node$k" -f "$dir/ssh_host_ed25519_key"
+  ip netns exec "$ns" setsid udhcpc -f -i eth0 -x "hostname:node$k" -s "$SCRIPTS_DIR/node/udhcpc.script" \
+    -p "$dir/udhcpc.pid" -t 30 -T 1 -A 1 </dev/null >"$dir/udhcpc.log" 2>&1 &
+done
+
+node_ip() { ip -n "$(node_ns "$1")" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+has_ip() { [ -n "$(node_ip "$1")" ]; }
+for k in $(seq 1 "$NODES"); do
+  wait_for 30 has_ip "$k" || die "node$k got no DHCP lease (see $(node_dir "$k")/udhcpc.log, $LAB/dnsmasq.log)"
+done
+
+: >"$LAB/ssh/known_hosts"
+for k in $(seq 1 "$NODES"); do
+  ns=$(node_ns "$k"); dir=$(node_dir "$k"); ip=$(node_ip "$k")
+  echo "$ip" >"$dir/ip"
+  echo "node$k,$ip $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >>"$LAB/ssh/known_hosts"
+  write_sshd_config "$dir/sshd_config" "$ip" "$dir/ssh_host_ed25519_key" "$LAB/ssh/authorized_keys" \
+    "$dir/sshd.pid" "$dir/docker.sock"
+  ip netns exec "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  nsenter --net="/var/run/netns/$ns" setsid dockerd \
+    --data-root "$dir/docker" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+    -H "unix://$dir/docker.sock" --insecure-registry "$REGISTRY" \
+    --cgroup-parent "$BRIDGE-node$k" --config-file "$(daemon_json "$dir")" --log-level warn </dev/null >"$dir/dockerd.log" 2>&1 &
+done
+
+log "waiting for daemons"
+wait_for 30 curl -fsS --max-time 1 "http://$REGISTRY/v2/" || die "registry did not answer on $REGISTRY (see $LAB/registry.log)"
+wait_for 60 docker_ping "$LAB/manager/docker.sock" || die "manager dockerd did not start (see $LAB/manager/dockerd.log)"
+for k in $(seq 1 "$NODES"); do
+  dir=$(node_dir "$k")
+  wait_for 60 docker_ping "$dir/docker.sock" || die "node$k dockerd did not start (see $dir/dockerd.log)"
+  wait_for 10 tcp_open "$(cat "$dir/ip")" 22 || die "node$k sshd did not start (see $dir/sshd.log)"
+done
+wait_for 10 varnishadm -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" ping || die "varnish did not start (see $LAB/varnish.log)"
+
+"$SCRIPTS_DIR/lab/write-config.sh"
+completed=1
+log "up: $NODES nodes, registry $REGISTRY, varnish 127.0.0.1:$VARNISH_LISTEN_PORT"

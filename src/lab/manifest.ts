@@ -1,0 +1,31 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LabNode {
+  name: string;
+  netns: string;
+  veth: string;
+  mac: string;
+  ip: string;
+  dir: string;
+}
+
+/** What `lab up` made, written by scripts/lab/write-config.sh. */
+export interface LabManifest {
+  bridge: string;
+  subnet: string;
+  managerIp: string;
+  registry: string;
+  lab: string;
+  nodes: LabNode[];
+}
+
+export function labDir(stateDir: string): string {
+  return join(stateDir, 'lab');
+}
+
+export function readManifest(stateDir: string): LabManifest | null {
+  const path = join(labDir(stateDir), 'lab.json');
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as LabManifest;
+}

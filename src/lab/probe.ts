@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+
+/** Small liveness probes used by `lab status`; each resolves to true/false within its timeout. */
+
+export function pidAlive(pidFile: string): boolean {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+function httpOk(options: { socketPath?: string; host?: string; port?: number; path: string }, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ ...options, method: 'GET', timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export function dockerPing(socketPath: string, timeoutMs = 2000): Promise<boolean> {
+  return httpOk({ socketPath, path: '/_ping' }, timeoutMs);
+}
+
+export function registryPing(hostPort: string, timeoutMs = 2000): Promise<boolean> {
+  const [host, port] = hostPort.split(':');
+  return httpOk({ host, port: Number(port), path: '/v2/' }, timeoutMs);
+}

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabManifest } from './manifest.js';
+import { dockerPing, pidAlive, registryPing, tcpOpen } from './probe.js';
+
+export interface ComponentStatus {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface NodeStatus {
+  name: string;
+  ip: string;
+  lease: boolean;
+  sshd: boolean;
+  dockerd: boolean;
+  ok: boolean;
+}
+
+export interface LabStatus {
+  up: boolean;
+  ok: boolean;
+  bridge?: string;
+  subnet?: string;
+  manager: ComponentStatus[];
+  nodes: NodeStatus[];
+}
+
+function leaseNames(leasesFile: string): Map<string, string> {
+  const byName = new Map<string, string>();
+  if (!existsSync(leasesFile)) return byName;
+  for (const line of readFileSync(leasesFile, 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 4 && f[3] !== '*' && f[2]!.includes('.')) byName.set(f[3]!.toLowerCase(), f[2]!);
+  }
+  return byName;
+}
+
+export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1:6082'): Promise<LabStatus> {
+  if (!m) return { up: false, ok: false, manager: [], nodes: [] };
+  const [adminHost, adminPort] = varnishAdmin.split(':');
+  const managerChecks: Array<[string, Promise<boolean>, string]> = [
+    ['dnsmasq', Promise.resolve(pidAlive(join(m.lab, 'dnsmasq.pid'))), `DHCP on ${m.bridge}`],
+    ['registry', registryPing(m.registry), `http://${m.registry}/v2/`],
+    ['dockerd', dockerPing(join(m.lab, 'manager', 'docker.sock')), join(m.lab, 'manager', 'docker.sock')],
+    ['varnish', tcpOpen(adminHost!, Number(adminPort)), `admin ${varnishAdmin}`],
+  ];
+  const manager = await Promise.all(
+    managerChecks.map(async ([name, p, detail]) => ({ name, ok: await p, detail })),
+  );
+  const leases = leaseNames(join(m.lab, 'dnsmasq.leases'));
+  const nodes = await Promise.all(
+    m.nodes.map(async (n) => {
+      const [sshd, dockerd] = await Promise.all([tcpOpen(n.ip, 22), dockerPing(join(n.dir, 'docker.sock'))]);
+      const lease = leases.get(n.name.toLowerCase()) === n.ip;
+      return { name: n.name, ip: n.ip, lease, sshd, dockerd, ok: lease && sshd && dockerd };
+    }),
+  );
+  const ok = manager.every((c) => c.ok) && nodes.every((n) => n.ok);
+  return { up: true, ok, bridge: m.bridge, subnet: m.subnet, manager, nodes };
+}
+
+export function formatStatus(s: LabStatus): string {
+  if (!s.up) return 'lab: down (run "cloudmatrix lab up")';
+  const mark = (ok: boolean) => (ok ? 'ok' : 'DOWN');
+  const lines = [`lab: ${s.ok ? 'up' : 'DEGRADED'} on ${s.bridge} ${s.subnet}`];
+  for (const c of s.manager) lines.push(`  manager ${c.name.padEnd(9)} ${mark(c.ok).padEnd(5)} ${c.detail}`);
+  for (const n of s.nodes) {
+    lines.push(
+      `  ${n.name.padEnd(15)} ${n.ip.padEnd(15)} lease ${mark(n.lease).padEnd(5)} sshd ${mark(n.sshd).padEnd(5)} dockerd ${mark(n.dockerd)}`,
+    );
+  }
+  return lines.join('\n');
+}
