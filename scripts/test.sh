@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (pure, fast) and integration tests against the real lab.
+# Installs what it needs (npm packages, Debian packages) and brings the lab up itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+
+unit=(test/unit/*.test.ts)
+if [ "$(id -u)" != 0 ]; then
+  echo "test: not root, so only the unit tests run (the lab needs root)" >&2
+  exec node --import tsx --test --test-timeout=120000 "${unit[@]}"
+fi
+
+scripts/install-packages.sh
+scripts/install-packages.sh scripts/test-packages.txt
+node bin/cloudmatrix.js lab up --nodes "${CMX_TEST_NODES:-3}"
+
+integration=(test/integration/*.test.ts)
+# Files under last/ take the lab down and up again, so they run after all others.
+last=(test/integration/last/*.test.ts)
+exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 \
+  "${unit[@]}" "${integration[@]}" "${last[@]}"

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { LabManifest } from '../../../src/lab/manifest.js';
+import { ensureLab } from '../helpers/lab.js';
+import { cli, sh } from '../helpers/exec.js';
+
+let lab: LabManifest;
+
+async function leftovers(m: LabManifest): Promise<string[]> {
+  const found: string[] = [];
+  const netns = (await sh('ip', ['netns', 'list'])).stdout;
+  for (const n of m.nodes) if (netns.includes(n.netns)) found.push(`netns ${n.netns}`);
+  const links = (await sh('ip', ['-o', 'link', 'show'])).stdout;
+  for (const n of m.nodes) if (links.includes(`${n.veth}@`) || links.includes(`${n.veth}:`)) found.push(`veth ${n.veth}`);
+  if (links.includes(`: ${m.bridge}:`)) found.push(`bridge ${m.bridge}`);
+  const procs = (await sh('pgrep', ['-a', '-f', `${m.lab}/`])).stdout.trim();
+  if (procs) found.push(`processes: ${procs.split('\n').length}`);
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(`${m.lab}/`));
+  if (mounts.length) found.push(`mounts: ${mounts.length}`);
+  return found;
+}
+
+before(async () => {
+  ({ manifest: lab } = await ensureLab());
+});
+
+describe('lab lifecycle', () => {
+  it('comes back after a node\'s dockerd is killed by hand', async () => {
+    const node = lab.nodes[0]!;
+    const pid = Number(readFileSync(join(node.dir, 'docker.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    const degraded = await cli(['lab', 'status', '--json']);
+    assert.equal(degraded.code, 1);
+    assert.equal(JSON.parse(degraded.stdout).nodes[0].dockerd, false);
+    const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await cli(['lab', 'status'])).code, 0);
+  });
+
+  it('is idempotent: up twice in a row', async () => {
+    const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await cli(['lab', 'status'])).code, 0);
+  });
+
+  it('cleans stale namespaces, veths and pid files of an earlier run on up', async () => {
+    const stale = `${lab.bridge}-node99`;
+    await sh('ip', ['netns', 'add', stale]);
+    await sh('ip', ['link', 'add', `${lab.bridge}-v99`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', stale]);
+    writeFileSync(join(lab.lab, 'dnsmasq.pid'), '999999\n');
+    const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.doesNotMatch((await sh('ip', ['netns', 'list'])).stdout, new RegExp(`${stale}\\b`));
+    assert.equal((await cli(['lab', 'status'])).code, 0);
+  });
+
+  it('down leaves no namespace, veth, bridge, mount or lab process behind; up brings it back', async () => {
+    const down = await cli(['lab', 'down']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await leftovers(lab), []);
+    assert.equal(existsSync(join(lab.lab, 'lab.json')), false);
+    const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await cli(['lab', 'status'])).code, 0);
+  });
+
+  it('rejects bad input with one line and exit 2, changing nothing', async () => {
+    for (const args of [['--nodes', '0'], ['--nodes', '300'], ['--subnet', '10.77.0.0/16'], ['--subnet', '127.0.9.0/24']]) {
+      const res = await cli(['lab', 'up', ...args]);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    }
+    assert.equal((await cli(['lab', 'status'])).code, 0);
+  });
+});
