@@ -23,27 +23,10 @@ cat >"$LAB/lab.json.tmp" <<JSON
 JSON
 mv "$LAB/lab.json.tmp" "$LAB/lab.json"
 
-cat >"$CMX_STATE_DIR/config.json.tmp" <<JSON
-{
-  "stateDir": "$CMX_STATE_DIR",
-  "registry": "$REGISTRY",
-  "leasesFile": "$LAB/dnsmasq.leases",
-  "ssh": {
-    "user": "root",
-    "port": 22,
-    "keyFile": "$LAB/ssh/id_ed25519",
-    "knownHostsFile": "$LAB/ssh/known_hosts",
-    "dockerSocket": "$LAB/{node}/docker.sock"
-  },
-  "varnish": {
-    "admin": "$VARNISH_ADMIN",
-    "secretFile": "$LAB/varnish.secret",
-    "listen": "127.0.0.1:$VARNISH_LISTEN_PORT",
-    "name": "$LAB/varnish"
-  },
-  "localDocker": { "socketPath": "$LAB/manager/docker.sock" },
-  "staticNodes": [],
-  "api": { "listen": "127.0.0.1:8700", "tokenFile": "$LAB/api.token" }
-}
-JSON
-mv "$CMX_STATE_DIR/config.json.tmp" "$CMX_STATE_DIR/config.json"
+source "$SCRIPTS_DIR/provision/render-configs.sh"
+CFG_STATE_DIR=$CMX_STATE_DIR CFG_REGISTRY=$REGISTRY CFG_LEASES=$LAB/dnsmasq.leases \
+CFG_SSH_KEY=$LAB/ssh/id_ed25519 CFG_KNOWN_HOSTS=$LAB/ssh/known_hosts CFG_DOCKER_SOCKET="$LAB/{node}/docker.sock" \
+CFG_VARNISH_ADMIN=$VARNISH_ADMIN CFG_VARNISH_SECRET=$LAB/varnish.secret \
+CFG_VARNISH_LISTEN=127.0.0.1:$VARNISH_LISTEN_PORT CFG_VARNISH_NAME=$LAB/varnish \
+CFG_LOCAL_DOCKER=$LAB/manager/docker.sock CFG_API_TOKEN=$LAB/api.token \
+  write_cloudmatrix_config "$CMX_STATE_DIR/config.json"

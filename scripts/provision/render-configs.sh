@@ -78,3 +78,33 @@ sub vcl_recv {
 }
 CONF
 }
+
+# write_cloudmatrix_config FILE, with the values in these variables: CFG_STATE_DIR CFG_REGISTRY
+# CFG_LEASES CFG_SSH_KEY CFG_KNOWN_HOSTS CFG_DOCKER_SOCKET CFG_VARNISH_ADMIN CFG_VARNISH_SECRET
+# CFG_VARNISH_LISTEN CFG_VARNISH_NAME CFG_LOCAL_DOCKER CFG_API_TOKEN. Written atomically.
+write_cloudmatrix_config() {
+  cat >"$1.tmp" <<JSON
+{
+  "stateDir": "$CFG_STATE_DIR",
+  "registry": "$CFG_REGISTRY",
+  "leasesFile": "$CFG_LEASES",
+  "ssh": {
+    "user": "root",
+    "port": 22,
+    "keyFile": "$CFG_SSH_KEY",
+    "knownHostsFile": "$CFG_KNOWN_HOSTS",
+    "dockerSocket": "$CFG_DOCKER_SOCKET"
+  },
+  "varnish": {
+    "admin": "$CFG_VARNISH_ADMIN",
+    "secretFile": "$CFG_VARNISH_SECRET",
+    "listen": "$CFG_VARNISH_LISTEN"${CFG_VARNISH_NAME:+,
+    \"name\": \"$CFG_VARNISH_NAME\"}
+  },
+  "localDocker": { "socketPath": "$CFG_LOCAL_DOCKER" },
+  "staticNodes": [],
+  "api": { "listen": "127.0.0.1:8700", "tokenFile": "$CFG_API_TOKEN" }
+}
+JSON
+  mv "$1.tmp" "$1"
+}
