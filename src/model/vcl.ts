@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mustache from 'mustache';
+import { UserError } from '../errors.js';
+import { HEALTH_DEFAULTS, validateRoutingTable, type RoutingTable } from './routing.js';
+
+export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../vcl-templates/', import.meta.url));
+
+/** The first backend is Varnish's default; it is never routed to. Its prefix is not one of ours. */
+export const PLACEHOLDER_BACKEND = 'cmx_unrouted';
+
+export type Timeouts = { connectMs: number; firstByteMs: number; betweenBytesMs: number };
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 2000, firstByteMs: 30_000, betweenBytesMs: 30_000 };
+
+export type RenderOptions = { templatesDir?: string; timeouts?: Partial<Timeouts> };
+
+export type VclView = {
+  routingHash: string;
+  placeholder: string;
+  probes: { name: string; url: string; interval: string; timeout: string; window: number; threshold: number; initial: number }[];
+  backends: { name: string; app: string; host: string; port: string; probe: string; connectTimeout: string; firstByteTimeout: string; betweenBytesTimeout: string }[];
+  directors: { name: string; app: string; kind: string; members: { backend: string; weight: string | null }[] }[];
+  hostRoutes: Route[];
+  pathRoutes: Route[];
+};
+type Route = { keyword: 'if' | 'elsif'; app: string; select: string; hosts: { host: string; or: boolean }[]; regex: string };
+
+const MAX_PART = { app: 24, node: 16 } as const;
+
+/** One part of an identifier: lowercase (Varnish ignores case), runs of other characters become one `_`. */
+export function identPart(s: string, max: number): { part: string; cut: boolean } {
+  const clean = s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  const part = clean.slice(0, max).replace(/_+$/, '');
+  return { part, cut: part !== clean };
+}
+
+const hash8 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 8);
+
+/**
+ * Gives each key a Varnish identifier `prefix__part__part...`. Parts never contain `__`, so
+ * distinct part lists give distinct names; a name whose parts were cut, or that collides with
+ * another (e.g. `Web` and `web`), gets `__<hash8 of its key>` so the result is stable and unique.
+ */
+export function assignIdentifiers(items: { key: string; prefix: string; parts: [string, number][] }[]): string[] {
+  const bases = items.map(({ prefix, parts }) => {
+    const cut = parts.map(([s, max]) => identPart(s, max));
+    return { name: [prefix, ...cut.map((c) => c.part)].join('__'), cut: cut.some((c) => c.cut) };
+  });
+  const count = new Map<string, number>();
+  for (const b of bases) count.set(b.name, (count.get(b.name) ?? 0) + 1);
+  const names = bases.map((b, i) => (b.cut || count.get(b.name)! > 1 ? `${b.name}__${hash8(items[i]!.key)}` : b.name));
+  if (new Set(names).size !== names.length) throw new Error('VCL identifier collision after hashing');
+  return names;
+}
+
+const ms = (n: number): string => `${Math.round(n)}ms`;
+const real = (w: number): string => (Number.isInteger(w) ? w.toFixed(1) : String(w));
+
+/** `/app/` matches `/app/...`; `/app` matches `/app`, `/app/...`, `/app?...` but not `/apple`. */
+export function pathRegex(path: string): string {
+  const esc = path.replace(/[.$()*+]/g, '\\$&');
+  return path.endsWith('/') ? `^${esc}` : `^${esc}(/|\\?|$)`;
+}
+
+/** The template view: every value is already validated or built from validated parts. */
+export function vclView(table: RoutingTable, opts: RenderOptions = {}): VclView {
+  validateRoutingTable(table);
+  const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const apps = table.apps;
+  // Probe and director of an app share its identifier tail: `pr__web`, `dr__web`.
+  const probeIds = assignIdentifiers(apps.map((a) => ({ key: a.name, prefix: 'pr', parts: [[a.name, MAX_PART.app]] })));
+  const directorOf = (i: number) => `dr${probeIds[i]!.slice(2)}`;
+  const flat = apps.flatMap((a, i) => a.backends.map((b) => ({ a, i, b })));
+  const beIds = assignIdentifiers(
+    flat.map(({ a, b }) => ({
+      key: JSON.stringify([a.name, b.node, b.address, b.port, b.container]),
+      prefix: 'be',
+      parts: [[a.name, MAX_PART.app], [b.node, MAX_PART.node], [String(b.port), 5]],
+    })),
+  );
+
+  const probes: VclView['probes'] = [];
+  apps.forEach((a, i) => {
+    const threshold = a.health.threshold ?? HEALTH_DEFAULTS.threshold;
+    const window = a.health.window ?? HEALTH_DEFAULTS.window;
+    // An unused probe does not compile, so an app without backends gets none.
+    if (a.backends.length === 0) return;
+    probes.push({ name: probeIds[i]!, url: a.health.path, interval: ms(a.health.intervalMs), timeout: ms(a.health.timeoutMs), window, threshold, initial: threshold });
+  });
+  const backends = flat.map(({ a, i, b }, k) => ({
+    name: beIds[k]!,
+    app: a.name,
+    host: b.address,
+    port: String(b.port),
+    probe: probeIds[i]!,
+    connectTimeout: ms(t.connectMs),
+    firstByteTimeout: ms(t.firstByteMs),
+    betweenBytesTimeout: ms(t.betweenBytesMs),
+  }));
+  const directors: VclView['directors'] = apps.map((a, i) => ({ name: directorOf(i), app: a.name, kind: a.director, members: [] }));
+  flat.forEach(({ a, i, b }, k) => {
+    const weighted = a.director === 'random' || a.director === 'hash';
+    directors[i]!.members.push({ backend: beIds[k]!, weight: weighted ? real(b.weight ?? 1) : null });
+  });
+
+  const select = (i: number): string => {
+    const a = apps[i]!;
+    if (a.director !== 'hash') return `${directorOf(i)}.backend()`;
+    return `${directorOf(i)}.backend(${a.hashBy === 'url' ? 'req.url' : 'client.identity'})`;
+  };
+  const hostRoutes: Route[] = [];
+  apps.forEach((a, i) => {
+    if (a.hosts.length === 0) return;
+    const hosts = a.hosts.map((host, j) => ({ host, or: j > 0 }));
+    hostRoutes.push({ keyword: hostRoutes.length === 0 ? 'if' : 'elsif', app: a.name, select: select(i), hosts, regex: '' });
+  });
+  // Longest prefix first, so `/a/b/` wins over `/a/`.
+  const paths = apps.flatMap((a, i) => a.paths.map((path) => ({ path, i })));
+  paths.sort((x, y) => y.path.length - x.path.length || (x.path < y.path ? -1 : 1));
+  const pathRoutes: Route[] = paths.map(({ path, i }, k) => ({
+    keyword: k === 0 && hostRoutes.length === 0 ? 'if' : 'elsif',
+    app: apps[i]!.name,
+    select: select(i),
+    hosts: [],
+    regex: pathRegex(path),
+  }));
+  return { routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostRoutes, pathRoutes };
+}
+
+type Templates = { main: string; partials: Record<string, string> };
+const templateCache = new Map<string, Templates>();
+
+/** Reads `main.vcl.mustache` and every other `*.vcl.mustache` (a partial, by base name) once per dir. */
+export function loadTemplates(dir = DEFAULT_TEMPLATES_DIR): Templates {
+  const cached = templateCache.get(dir);
+  if (cached) return cached;
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.vcl.mustache'));
+  } catch (err) {
+    throw new UserError(`${dir}: cannot read VCL templates: ${(err as Error).message}`);
+  }
+  if (!files.includes('main.vcl.mustache')) throw new UserError(`${dir}: no main.vcl.mustache`);
+  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+  const partials = Object.fromEntries(files.filter((f) => f !== 'main.vcl.mustache').map((f) => [f.slice(0, -'.vcl.mustache'.length), read(f)]));
+  const templates = { main: read('main.vcl.mustache'), partials };
+  templateCache.set(dir, templates);
+  return templates;
+}
+
+/** Mustache escapes for HTML; VCL needs none, but a value must never open or close a string or block. */
+export function vclEscape(value: unknown): string {
+  const s = String(value);
+  if (/["{}\r\n\0]/.test(s)) throw new Error(`refusing to put ${JSON.stringify(s)} into VCL`);
+  return s;
+}
+
+export function renderVcl(table: RoutingTable, opts: RenderOptions = {}): string {
+  const view = vclView(table, opts);
+  const { main, partials } = loadTemplates(opts.templatesDir);
+  try {
+    return Mustache.render(main, view, partials, { escape: vclEscape });
+  } catch (err) {
+    throw new UserError(`${opts.templatesDir ?? DEFAULT_TEMPLATES_DIR}: cannot render VCL: ${(err as Error).message}`);
+  }
+}
+
+/** A stable content hash of what routing means: app, host and path order do not matter; backend order does (fallback). */
+export function routingHash(table: RoutingTable): string {
+  const apps = [...table.apps]
+    .map((a) => ({ ...a, hosts: [...a.hosts].sort(), paths: [...a.paths].sort() }))
+    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return createHash('sha256').update(canonicalJson({ apps })).digest('hex');
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
