@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CliParser,
+  cliAuthResponse,
+  parseBackendList,
+  parseVclErrors,
+  parseVclList,
+  quoteCliArg,
+  VarnishCli,
+  VclCompileError,
+} from '../../src/adapters/varnish.js';
+
+const frame = (status: number, body: string) => `${String(status).padEnd(3)} ${String(Buffer.byteLength(body)).padEnd(8)}\n${body}\n`;
+
+test('CliParser: frames split anywhere, several in one chunk, UTF-8 bodies', () => {
+  const wire = Buffer.from(frame(200, 'héllo\nworld') + frame(106, '') + frame(300, 'x'.repeat(5000)));
+  for (const step of [1, 3, 13, 7000]) {
+    const p = new CliParser();
+    const out = [];
+    for (let i = 0; i < wire.length; i += step) out.push(...p.push(wire.subarray(i, i + step)));
+    assert.deepEqual(out.map((r) => [r.status, r.body.length]), [[200, 11], [106, 0], [300, 5000]]);
+    assert.equal(out[0]!.body, 'héllo\nworld');
+  }
+  assert.throws(() => new CliParser().push(Buffer.from('HTTP/1.1 200 OK\r\n')), /bad status line/);
+});
+
+test('auth response: SHA256(challenge \\n secret challenge \\n), secret bytes as in the file', () => {
+  const secret = Buffer.from('s3cret\n');
+  const expected = createHash('sha256').update('abc\ns3cret\nabc\n').digest('hex');
+  assert.equal(cliAuthResponse('abc', secret), expected);
+});
+
+test('quoteCliArg leaves plain words alone and quotes the rest', () => {
+  assert.equal(quoteCliArg('/tmp/a.vcl'), '/tmp/a.vcl');
+  assert.equal(quoteCliArg('/tmp/my dir/a"b\\c\n'), '"/tmp/my dir/a\\"b\\\\c\\n"');
+});
+
+test('parseVclList and parseBackendList read the -j output of Varnish 7', () => {
+  const list = `[ 2, ["vcl.list", "-j"], 1795313440.211,
+  { "status": "available", "state": "auto", "temperature": "cold", "busy": 0, "name": "boot" },
+  { "status": "active", "state": "auto", "temperature": "warm", "busy": 2, "name": "cmx_1_abcdef01" }
+]`;
+  assert.deepEqual(parseVclList(list), [
+    { name: 'boot', status: 'available', state: 'auto', temperature: 'cold', busy: 0 },
+    { name: 'cmx_1_abcdef01', status: 'active', state: 'auto', temperature: 'warm', busy: 2 },
+  ]);
+  const backends = `[ 3, ["backend.list", "-j"], 1795313440.208, {
+    "v.cmx_unrouted": { "type": "backend", "admin_health": "healthy", "probe_message": [0, 0, "healthy"], "last_change": 1 },
+    "v.be__web__n1__80": { "type": "backend", "admin_health": "probe", "probe_message": [3, 5, "healthy"], "last_change": 1 },
+    "v.be__web__n2__80": { "type": "backend", "admin_health": "probe", "probe_message": [1, 5, "sick"], "last_change": 1 },
+    "v.be__web__n3__80": { "type": "backend", "admin_health": "sick", "probe_message": [5, 5, "healthy"], "last_change": 1 }
+  } ]`;
+  assert.deepEqual(
+    parseBackendList(backends).map((b) => [b.vcl, b.name, b.healthy, b.probe]),
+    [
+      ['v', 'cmx_unrouted', true, null],
+      ['v', 'be__web__n1__80', true, { good: 3, window: 5 }],
+      ['v', 'be__web__n2__80', false, { good: 1, window: 5 }],
+      ['v', 'be__web__n3__80', false, { good: 5, window: 5 }],
+    ],
+  );
+  assert.throws(() => parseVclList('not json'), /unexpected answer/);
+});
+
+test('parseVclErrors maps vcl.inline locations to the VCL lines', () => {
+  const vcl = 'vcl 4.0;\nbackend b { .host = "x"; }\nsub vcl_recv { set req.http.x = foo; }\n';
+  const out = `Message from VCC-compiler:
+Symbol not found: 'foo'
+At: ('<vcl.inline>' Line 3 Pos 33) -- (Pos 35)
+sub vcl_recv { set req.http.x = foo; }
+--------------------------------###---
+
+In backend specification starting at:
+('<vcl.inline>' Line 2 Pos 1)
+backend b { .host = "x"; }
+#######
+
+Running VCC-compiler failed, exited with 2
+VCL compilation failed`;
+  assert.deepEqual(parseVclErrors(out, vcl), [
+    { line: 3, column: 33, message: "Symbol not found: 'foo'", text: 'sub vcl_recv { set req.http.x = foo; }' },
+    { line: 2, column: 1, message: 'In backend specification starting at:', text: 'backend b { .host = "x"; }' },
+  ]);
+});
+
+/** A fake varnishd CLI: challenge/response auth, then canned answers; records what it received. */
+async function fakeVarnish(secret: string, answer: (cmd: string, sock: Socket) => string | null) {
+  const received: string[] = [];
+  const server = createServer((sock) => {
+    const challenge = 'abcdefghijklmnopqrstuvwxyzabcdef';
+    let authed = false;
+    let buf = '';
+    sock.write(frame(107, `${challenge}\n\nAuthentication required.\n`));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      for (;;) {
+        const heredoc = /^(.*) << (\S+)\n/.exec(buf);
+        let cmd: string;
+        if (heredoc) {
+          const end = buf.indexOf(`\n${heredoc[2]}\n`);
+          if (end < 0) return;
+          cmd = buf.slice(0, end + heredoc[2]!.length + 1);
+          buf = buf.slice(end + heredoc[2]!.length + 2);
+        } else {
+          const nl = buf.indexOf('\n');
+          if (nl < 0) return;
+          cmd = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+        }
+        received.push(cmd);
+        if (!authed) {
+          const ok = cmd === `auth ${cliAuthResponse(challenge, Buffer.from(secret))}`;
+          authed = ok;
+          sock.write(ok ? frame(200, 'banner') : frame(107, `${challenge}\n`));
+          continue;
+        }
+        const a = answer(cmd, sock);
+        if (a !== null) sock.write(a);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { received, admin: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+test('VarnishCli: authenticates, sends heredocs, maps status codes to errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, 'top secret\n');
+  const fake = await fakeVarnish('top secret\n', (cmd) => {
+    if (cmd.startsWith('vcl.inline bad ')) return frame(106, "Message from VCC-compiler:\nExpected ';'\n('<vcl.inline>' Line 2 Pos 3)\n");
+    if (cmd.startsWith('vcl.inline')) return frame(200, 'VCL compiled.');
+    if (cmd === 'vcl.list -j') return frame(200, '[2, ["vcl.list","-j"], 1, {"name":"boot","status":"active","state":"auto","temperature":"warm","busy":0}]');
+    if (cmd === 'vcl.use nope') return frame(106, 'No VCL named nope known.');
+    return frame(101, 'Unknown request.');
+  });
+  const cli = new VarnishCli({ admin: fake.admin, secretFile, timeoutMs: 2000 });
+  try {
+    await cli.vclInline('good', 'vcl 4.0;\nCMX_EOF_x\n');
+    assert.match(fake.received[1]!, /^vcl\.inline good << (CMX_EOF_[0-9a-f]{16})\nvcl 4\.0;\nCMX_EOF_x\n\1$/);
+    assert.deepEqual((await cli.vclList()).map((v) => v.name), ['boot']);
+    await assert.rejects(cli.vclUse('nope'), /vcl.use nope: 106 No VCL named nope known/);
+    await assert.rejects(cli.vclInline('bad', 'vcl 4.0;\nxx\n'), (err: unknown) => err instanceof VclCompileError && /line 2:3: Expected ';' at: xx/.test(err.message));
+    await assert.rejects(cli.vclUse('bad name'), /not a valid VCL name/);
+    assert.equal(fake.received.filter((c) => c.startsWith('auth ')).length, 1, 'one connection, one auth');
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('VarnishCli: a wrong secret is an EnvError that does not show the secret', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, 'wrong-secret-value');
+  const fake = await fakeVarnish('right', () => frame(200, ''));
+  const cli = new VarnishCli({ admin: fake.admin, secretFile, timeoutMs: 2000 });
+  try {
+    await assert.rejects(cli.vclList(), (err: Error) => /authentication failed/.test(err.message) && !err.message.includes('wrong-secret-value'));
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('VarnishCli: a silent server times out, a dropped connection fails, and the next command reconnects', async () => {
+  let drop = true;
+  const fake = await fakeVarnish('s', (cmd, sock) => {
+    if (cmd === 'vcl.list -j' && drop) {
+      drop = false;
+      sock.destroy();
+      return null;
+    }
+    if (cmd === 'vcl.discard slow') return null;
+    return frame(200, '[2, [], 1]');
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  writeFileSync(join(dir, 's'), 's');
+  const cli = new VarnishCli({ admin: fake.admin, secretFile: join(dir, 's'), timeoutMs: 300 });
+  try {
+    await assert.rejects(cli.vclList(), /connection closed/);
+    assert.deepEqual(await cli.vclList(), []);
+    await assert.rejects(cli.vclDiscard('slow'), /no answer within 300 ms/);
+    assert.deepEqual(await cli.vclList(), []);
+    const refused = new VarnishCli({ admin: '127.0.0.1:1', timeoutMs: 300 });
+    await assert.rejects(refused.vclList(), /varnish admin 127.0.0.1:1: connect ECONNREFUSED/);
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

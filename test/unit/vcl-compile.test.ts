@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileCheck, formatVclErrors } from '../../src/adapters/varnish.js';
+import { DEFAULT_TEMPLATES_DIR, renderVcl } from '../../src/model/vcl.js';
+import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
+
+const skip = spawnSync('varnishd', ['-V']).error ? 'varnishd is not installed: VCL compile tests skipped' : false;
+
+const health = { path: '/health', intervalMs: 2000, timeoutMs: 1000 };
+const app = (name: string, over: Partial<RouteApp> = {}): RouteApp => ({
+  name,
+  hosts: [`${name}.matrix.test`],
+  paths: [],
+  director: 'round_robin',
+  health,
+  backends: [
+    { container: `${name}-1`, node: 'node1', address: '10.0.0.1', port: 8080 },
+    { container: `${name}-2`, node: 'node2', address: '10.0.0.2', port: 8081, weight: 3 },
+  ],
+  ...over,
+});
+
+const variants: Record<string, RoutingTable> = {
+  'zero apps': { apps: [] },
+  'one app without backends': { apps: [app('lonely', { backends: [] })] },
+  round_robin: { apps: [app('web')] },
+  fallback: { apps: [app('web', { director: 'fallback' })] },
+  random: { apps: [app('web', { director: 'random' })] },
+  'hash by client': { apps: [app('web', { director: 'hash' })] },
+  'hash by url': { apps: [app('web', { director: 'hash', hashBy: 'url' })] },
+  'paths only, every URL-safe character': {
+    apps: [app('p', { hosts: [], paths: ['/', "/a.b+c(d)$e*f'g&h!i,j;k=l:m@n~o%20/", '/x'] })],
+  },
+  'hosts and paths mixed, many hosts': {
+    apps: [app('web', { hosts: ['a.test', 'b.test', 'c.test'], paths: ['/web/'] }), app('api', { paths: ['/api/v1/', '/api/'], director: 'hash', hashBy: 'url' })],
+  },
+  'names that collide once sanitised or lowercased': {
+    apps: ['Web', 'web', 'w.e', 'w_e', `long${'x'.repeat(55)}`].map((n, i) => app(n, { hosts: [`h${i}.test`] })),
+  },
+  'probe settings at their bounds': {
+    apps: [app('web', { health: { path: '/h?a=1&b=%20', intervalMs: 100, timeoutMs: 1, window: 64, threshold: 64 } })],
+  },
+};
+
+describe('rendered VCL compiles with varnishd -C', { skip, concurrency: true }, () => {
+  for (const [name, table] of Object.entries(variants)) {
+    it(name, async () => {
+      const vcl = renderVcl(table);
+      const r = await compileCheck(vcl);
+      assert.ok(r.ok, formatVclErrors(r.errors));
+    });
+  }
+
+  it('custom timeouts', async () => {
+    const r = await compileCheck(renderVcl({ apps: [app('web')] }, { timeouts: { connectMs: 1, firstByteMs: 1, betweenBytesMs: 1 } }));
+    assert.ok(r.ok, formatVclErrors(r.errors));
+  });
+
+  it('a broken template is reported with the VCL line it produced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmx-tpl-'));
+    try {
+      cpSync(DEFAULT_TEMPLATES_DIR, dir, { recursive: true });
+      const file = join(dir, 'routing.vcl.mustache');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route;', 'call cmx_route'));
+      const vcl = renderVcl({ apps: [app('web')] }, { templatesDir: dir });
+      const r = await compileCheck(vcl);
+      assert.equal(r.ok, false);
+      const e = r.errors[0]!;
+      assert.equal(vcl.split('\n')[e.line - 1], e.text);
+      assert.match(formatVclErrors(r.errors), /^VCL does not compile: line \d+:\d+: .+ at: \S/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unused backend is an error Varnish reports, mapped to its line', async () => {
+    const vcl = `vcl 4.0;\nbackend a { .host = "127.0.0.1"; .port = "9"; }\nbackend b { .host = "127.0.0.1"; .port = "9"; }\n`;
+    const r = await compileCheck(vcl);
+    assert.equal(r.ok, false);
+    assert.equal(r.errors[0]!.line, 3);
+    assert.match(r.errors[0]!.message, /Unused backend b/);
+    assert.equal(r.errors[0]!.text, 'backend b { .host = "127.0.0.1"; .port = "9"; }');
+  });
+});
