@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { registerLab } from './lab.js';
+import { registerCreateImage } from './create-image.js';
+import { registerInstallImage } from './install-image.js';
+import { registerImages } from './images.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
   registerLab(program);
+  registerCreateImage(program);
+  registerInstallImage(program);
+  registerImages(program);
 }

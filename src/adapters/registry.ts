@@ -1,0 +1,127 @@
+import { EnvError } from '../errors.js';
+
+// A small client of the registry HTTP API v2 (distribution 2.8) over fetch. Schema 2 and OCI
+// manifests only: the digest a push reports is the one of the schema 2 manifest, which the
+// registry serves only when asked for it by Accept.
+
+export const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+];
+
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  /** digest of the image config blob; null for a manifest list or index */
+  configDigest: string | null;
+}
+
+export interface ImageConfigInfo {
+  /** EXPOSE'd ports as `8080/tcp` */
+  exposedPorts: string[];
+}
+
+const MAX_PAGES = 100;
+
+/** The `next` target of a Link header (RFC 5988), as the registry paginates with it. */
+export function nextLink(header: string | null): string | null {
+  const m = header?.match(/<([^>]+)>\s*;\s*rel="?next"?/);
+  return m ? m[1]! : null;
+}
+
+export function registryBaseUrl(registry: string): string {
+  return registry.includes('://') ? registry.replace(/\/+$/, '') : `http://${registry}`;
+}
+
+export class RegistryClient {
+  private readonly base: string;
+
+  constructor(readonly registry: string, private readonly timeoutMs = 10_000) {
+    this.base = registryBaseUrl(registry);
+  }
+
+  async ping(): Promise<void> {
+    await this.request('GET', '/v2/');
+  }
+
+  async catalog(): Promise<string[]> {
+    return this.paged('/v2/_catalog?n=1000', 'repositories');
+  }
+
+  /** Tags of a repository; [] when the repository does not exist. */
+  async tags(repository: string): Promise<string[]> {
+    return this.paged(`/v2/${repository}/tags/list?n=1000`, 'tags');
+  }
+
+  /** The manifest digest a tag or digest resolves to; null when the registry has none. */
+  async digest(repository: string, reference: string): Promise<string | null> {
+    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, MANIFEST_TYPES);
+    return res ? res.headers.get('docker-content-digest') : null;
+  }
+
+  async manifest(repository: string, reference: string): Promise<ManifestInfo | null> {
+    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, MANIFEST_TYPES);
+    if (!res) return null;
+    const body = (await res.json()) as { mediaType?: string; config?: { digest?: string } };
+    return {
+      digest: res.headers.get('docker-content-digest') ?? '',
+      mediaType: body.mediaType ?? res.headers.get('content-type') ?? '',
+      configDigest: body.config?.digest ?? null,
+    };
+  }
+
+  async imageConfig(repository: string, configDigest: string): Promise<ImageConfigInfo> {
+    const res = await this.request('GET', `/v2/${repository}/blobs/${configDigest}`);
+    if (!res) throw new EnvError(`registry ${this.registry}: ${repository}: config blob ${configDigest} is missing`);
+    const body = (await res.json()) as { config?: { ExposedPorts?: Record<string, unknown> } };
+    return { exposedPorts: Object.keys(body.config?.ExposedPorts ?? {}) };
+  }
+
+  private async paged(first: string, key: 'repositories' | 'tags'): Promise<string[]> {
+    const out: string[] = [];
+    let path: string | null = first;
+    for (let page = 0; path !== null && page < MAX_PAGES; page++) {
+      const res = await this.request('GET', path);
+      if (!res) return out;
+      const body = (await res.json()) as Record<string, string[] | null>;
+      out.push(...(body[key] ?? []));
+      path = nextLink(res.headers.get('link'));
+    }
+    return out;
+  }
+
+  /** null on 404; an EnvError naming the registry on anything else that is not 2xx. */
+  private async request(method: string, path: string, accept?: string[]): Promise<Response | null> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers: accept ? { accept: accept.join(', ') } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new EnvError(`registry ${this.registry} is unreachable: ${cause}`);
+    }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      const text = method === 'HEAD' ? '' : await res.text();
+      throw new EnvError(`registry ${this.registry}: ${method} ${path}: HTTP ${res.status} ${registryError(text)}`.trim());
+    }
+    return res;
+  }
+}
+
+function registryError(text: string): string {
+  try {
+    const body = JSON.parse(text) as { errors?: { message?: string }[] };
+    return body.errors?.[0]?.message ?? '';
+  } catch {
+    return text.slice(0, 200);
+  }
+}
