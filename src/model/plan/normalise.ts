@@ -1,0 +1,32 @@
+import { durationMs } from './fields.js';
+import { normaliseImage } from './image.js';
+import type { RawApp } from './schema.js';
+import type { AppSpec } from './types.js';
+
+/** An app as the schema passed it, with the defaults that depend on its name and the domain. */
+export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec {
+  const app: AppSpec = {
+    name,
+    image: normaliseImage(raw.image),
+    port: raw.port,
+    replicas: raw.replicas,
+    hosts: (raw.hosts ?? [`${name}.${domain}`]).map((h) => h.toLowerCase()),
+    paths: raw.paths,
+    health: {
+      ...raw.health,
+      intervalMs: durationMs(raw.health.interval),
+      timeoutMs: durationMs(raw.health.timeout),
+    },
+    director: raw.director,
+    env: raw.env,
+    maxPerNode: raw.maxPerNode,
+  };
+  if (raw.director === 'hash') app.hashBy = raw.hashBy ?? 'client';
+  if (raw.nodes !== undefined) app.nodes = raw.nodes;
+  if (raw.hostPort !== undefined) app.hostPort = raw.hostPort;
+  return app;
+}
+
+export function byName<T extends { name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

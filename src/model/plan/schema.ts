@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { parseReference } from '../image-ref.js';
+import {
+  APP_NAME, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
+  HOSTNAME, MESSAGES as M, NODE_NAME, ROUTE_PATH,
+} from './fields.js';
+
+const wholeNumber = (min: number, max: number, error: string) => z.int({ error }).min(min, { error }).max(max, { error });
+const port = wholeNumber(1, 65535, M.port);
+const pattern = (re: RegExp, error: string) => z.string({ error }).regex(re, { error });
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: M.list });
+const duration = pattern(DURATION, M.duration);
+
+const image = z
+  .string({ error: M.image })
+  .describe('image reference, resolved against the private registry unless it names a registry host')
+  .superRefine((s, ctx) => {
+    try {
+      parseReference(s);
+    } catch (err) {
+      const why = (err as Error).message.replace(`${JSON.stringify(s)}: `, '');
+      ctx.addIssue({ code: 'custom', message: `not a valid image reference: ${why}`, input: s });
+    }
+  });
+
+export const healthSchema = z
+  .strictObject(
+    {
+      path: pattern(HEALTH_PATH, M.healthPath).default(DEFAULT_HEALTH.path),
+      interval: duration.default(DEFAULT_HEALTH.interval),
+      timeout: duration.default(DEFAULT_HEALTH.timeout),
+      threshold: wholeNumber(1, 64, M.probeCount).optional(),
+      window: wholeNumber(1, 64, M.probeCount).optional(),
+    },
+    { error: M.map },
+  )
+  .default({ ...DEFAULT_HEALTH });
+
+export const appSchema = z.strictObject(
+  {
+    image,
+    port: port.default(DEFAULT_PORT).describe('port the app listens on inside the container'),
+    replicas: wholeNumber(0, 100_000, M.replicas).default(1),
+    hosts: list(pattern(HOSTNAME, M.hostname)).optional().describe('default: [<app>.<domain>]'),
+    paths: list(pattern(ROUTE_PATH, M.routePath)).default([]).describe('path prefixes routed to the app'),
+    health: healthSchema,
+    director: z.enum(DIRECTORS, { error: M.director }).default('round_robin'),
+    hashBy: z.enum(HASH_BY, { error: M.hashBy }).optional().describe('for director hash; default client'),
+    env: z.record(pattern(ENV_NAME, M.envName), z.string({ error: M.envValue }), { error: M.map }).default({}),
+    nodes: list(pattern(NODE_NAME, M.nodeName)).optional().describe('run only on these nodes'),
+    maxPerNode: wholeNumber(1, 10_000, M.maxPerNode).default(1),
+    hostPort: port.optional().describe('fixed host port; means at most one container per node'),
+  },
+  { error: M.map },
+);
+
+export const planSchema = z
+  .strictObject(
+    {
+      domain: pattern(HOSTNAME, M.hostname).default(DEFAULT_DOMAIN),
+      apps: z.record(pattern(APP_NAME, M.appName), appSchema, { error: 'expected a map of app names to app settings' }),
+    },
+    { error: 'expected a map with domain and apps' },
+  )
+  .describe('cloudmatrix plan: which apps run, how many replicas, where, under which host names');
+
+export type RawPlan = z.output<typeof planSchema>;
+export type RawApp = z.output<typeof appSchema>;
+
+export const KNOWN_KEYS = {
+  plan: Object.keys(planSchema.shape),
+  app: Object.keys(appSchema.shape),
+  health: Object.keys(healthSchema.unwrap().shape),
+};
+
+/** The JSON Schema of the plan file, for editors (plans/plan.schema.json). */
+export function planJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(planSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'cloudmatrix plan',
+  };
+}

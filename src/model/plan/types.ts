@@ -1,0 +1,85 @@
+export type Director = 'round_robin' | 'fallback' | 'random' | 'hash';
+export type HashBy = 'client' | 'url';
+
+export interface HealthSpec {
+  path: string;
+  /** as written, e.g. `2s`; Varnish takes it as it is */
+  interval: string;
+  timeout: string;
+  intervalMs: number;
+  timeoutMs: number;
+  threshold?: number;
+  window?: number;
+}
+
+/** One app of a plan, every default filled in. */
+export interface AppSpec {
+  name: string;
+  /** normalised reference as in the plan (tag `latest` added when none); resolve with resolveImage */
+  image: string;
+  port: number;
+  replicas: number;
+  hosts: string[];
+  paths: string[];
+  health: HealthSpec;
+  director: Director;
+  /** set when director is `hash` (default `client`) */
+  hashBy?: HashBy;
+  env: Record<string, string>;
+  /** placement constraint: only these nodes */
+  nodes?: string[];
+  maxPerNode: number;
+  /** fixed host port: at most one container per node */
+  hostPort?: number;
+}
+
+export interface Plan {
+  file: string;
+  format: 'yaml' | 'legacy';
+  domain: string;
+  /** sorted by name */
+  apps: AppSpec[];
+}
+
+export interface PlanError {
+  file: string;
+  line: number;
+  col: number;
+  /** field path, e.g. `apps.web.hosts[0]`; empty for the whole file */
+  path: string;
+  message: string;
+}
+
+export type PathSegment = string | number;
+
+/** Where things are in the plan's text, for error messages after parsing. */
+export interface PlanSource {
+  file: string;
+  locate(path: readonly PathSegment[]): { line: number; col: number };
+}
+
+export interface ParsedPlan {
+  /** null when there are errors */
+  plan: Plan | null;
+  errors: PlanError[];
+  source: PlanSource;
+}
+
+export function pathString(path: readonly PathSegment[]): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s === '' ? seg : `.${seg}`;
+  return s;
+}
+
+export function planError(source: PlanSource, path: readonly PathSegment[], message: string): PlanError {
+  const { line, col } = source.locate(path);
+  return { file: source.file, line, col, path: pathString(path), message };
+}
+
+export function formatPlanError(e: PlanError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+export function sortErrors(errors: PlanError[]): PlanError[] {
+  return errors.sort((a, b) => a.line - b.line || a.col - b.col || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
