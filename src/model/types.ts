@@ -1,0 +1,71 @@
+/** Docker's container states (ContainerInspect State.Status). */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** A container that carries the cloudmatrix labels (app, plan, revision, port), on one node. */
+export interface RunningContainer {
+  id: string;
+  name: string;
+  node: string;
+  app: string;
+  plan: string;
+  revision: string;
+  image: string;
+  /** container port (label cloudmatrix.port) */
+  port: number;
+  hostPort: number | null;
+  state: ContainerState;
+  /** from the health check when there is one; undefined counts as healthy */
+  healthy?: boolean;
+}
+
+/** A node as deploy sees it: from the inventory, plus whether its Docker answered. */
+export interface LiveNode {
+  name: string;
+  ip: string;
+  reachable: boolean;
+}
+
+export type StopReason =
+  | 'removed-from-plan'
+  | 'outdated'
+  | 'node-gone'
+  | 'node-unreachable'
+  | 'not-allowed'
+  | 'not-running'
+  | 'unhealthy'
+  | 'excess';
+
+export interface StartAction {
+  kind: 'start';
+  app: string;
+  node: string;
+  revision: string;
+  /** resolved against the registry when the diff was given one */
+  image: string;
+  /** per app and node, the smallest number no container of the app there uses */
+  slot: number;
+  name: string;
+  port: number;
+  hostPort: number | null;
+}
+
+export interface StopAction {
+  kind: 'stop';
+  app: string;
+  node: string;
+  containerId: string;
+  name: string;
+  revision: string;
+  reason: StopReason;
+}
+
+export interface KeepAction {
+  kind: 'keep';
+  app: string;
+  node: string;
+  containerId: string;
+  name: string;
+  revision: string;
+}
+
+export type Action = StartAction | StopAction | KeepAction;
