@@ -3,6 +3,8 @@ import { registerLab } from './lab.js';
 import { registerCreateImage } from './create-image.js';
 import { registerInstallImage } from './install-image.js';
 import { registerImages } from './images.js';
+import { registerRunContainer } from './run-container.js';
+import { registerPs } from './ps.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerCreateImage(program);
   registerInstallImage(program);
   registerImages(program);
+  registerRunContainer(program);
+  registerPs(program);
 }

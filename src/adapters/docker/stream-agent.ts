@@ -1,9 +1,9 @@
-import { Agent, type ClientRequest } from 'node:http';
+import { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export type OpenStream = () => Promise<Duplex>;
 
-/** The net.Socket methods that http's client and Agent call on a socket, for a plain Duplex. */
+/** The net.Socket methods that http's client and Agent call on a socket (keep-alive, reuse), for a plain Duplex. */
 function asSocket(stream: Duplex): Duplex {
   const s = stream as Duplex & Record<string, unknown>;
   for (const m of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref']) {
@@ -28,11 +28,4 @@ export class StreamAgent extends Agent {
     );
     return undefined;
   }
-
-  // Stock keepSocketAlive/reuseSocket call setKeepAlive/unref/ref/setTimeout on a TCP socket.
-  override keepSocketAlive(socket: Duplex): boolean {
-    return !socket.destroyed;
-  }
-
-  override reuseSocket(_socket: Duplex, _req: ClientRequest): void {}
 }

@@ -1,0 +1,61 @@
+import type { ContainerInfo } from 'dockerode';
+import { LABELS } from './container-spec.js';
+
+/** A container that carries the cloudmatrix labels, as listed on one node. */
+export interface CloudContainer {
+  node: string;
+  id: string;
+  name: string;
+  app: string;
+  plan: string;
+  revision: string;
+  image: string;
+  /** Docker's state: running, exited, restarting, created, ... */
+  state: string;
+  status: string;
+  containerPort: number | null;
+  /** where it answers: the published address and port of its cloudmatrix.port */
+  address: string | null;
+  port: number | null;
+}
+
+export function fromContainerInfo(node: { name: string; ip: string }, c: ContainerInfo): CloudContainer {
+  const labels = c.Labels ?? {};
+  const containerPort = labels[LABELS.port] ? Number(labels[LABELS.port]) : null;
+  const pub = c.Ports.find((p) => p.PrivatePort === containerPort && p.Type === 'tcp' && p.PublicPort && !(p.IP ?? '').includes(':'));
+  return {
+    node: node.name,
+    id: c.Id,
+    name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+    app: labels[LABELS.app] ?? '',
+    plan: labels[LABELS.plan] ?? '',
+    revision: labels[LABELS.revision] ?? '',
+    image: c.Image,
+    state: c.State,
+    status: c.Status,
+    containerPort,
+    address: pub ? (pub.IP && pub.IP !== '0.0.0.0' ? pub.IP : node.ip) : null,
+    port: pub ? pub.PublicPort : null,
+  };
+}
+
+/** An image reference shortened for a table: no registry, digest cut to 12 hex. */
+export function shortImage(image: string): string {
+  const noRegistry = image.replace(/^[^/]*[.:][^/]*\//, '');
+  return noRegistry.replace(/@sha256:([0-9a-f]{12})[0-9a-f]*$/, '@$1');
+}
+
+export function sortContainers(rows: CloudContainer[]): CloudContainer[] {
+  const key = (c: CloudContainer) => `${c.node}\0${c.app}\0${c.name}`;
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export function formatContainers(rows: readonly CloudContainer[]): string {
+  const table = [['NODE', 'NAME', 'APP', 'IMAGE', 'REVISION', 'STATE', 'ADDRESS']];
+  for (const c of rows) {
+    const address = c.address && c.port ? `${c.address}:${c.port}` : '-';
+    table.push([c.node, c.name, c.app, shortImage(c.image), c.revision.slice(0, 12), c.state, address]);
+  }
+  const width = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(width[i]!))).join('  ')).join('\n');
+}

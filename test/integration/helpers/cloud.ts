@@ -1,0 +1,39 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../../../src/config.js';
+import { NodeEngines } from '../../../src/adapters/docker.js';
+import { listNodes } from '../../../src/adapters/nodes.js';
+import { LABELS } from '../../../src/model/container-spec.js';
+
+/** Removes every container of these apps (by the cloudmatrix.app label) on every node. */
+export async function removeApps(config: Config, apps: readonly string[]): Promise<number> {
+  const engines = new NodeEngines(config);
+  let removed = 0;
+  try {
+    for (const node of await listNodes(config)) {
+      const docker = engines.get(node);
+      const list = await docker.listContainers({ all: true, filters: { label: [LABELS.app] } });
+      for (const c of list.filter((c) => apps.includes(c.Labels[LABELS.app] ?? ''))) {
+        await docker.getContainer(c.Id).remove({ force: true });
+        removed++;
+      }
+    }
+  } finally {
+    engines.closeAll();
+  }
+  return removed;
+}
+
+/** GET with a few bounded retries while a fresh container starts listening. */
+export async function httpGet(url: string, attempts = 20): Promise<{ status: number; body: string }> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      last = err;
+      await sleep(100);
+    }
+  }
+  throw new Error(`GET ${url}: no answer after ${attempts} tries: ${(last as Error).message}`);
+}
