@@ -132,6 +132,10 @@ export function registerRunContainer(program: Command): void {
     .option('--name <name>', 'container name (default: <app>-<node>-<host port or revision>)')
     .option('--app <app>', "cloudmatrix.app label (default: the image name's last component)")
     .option('--env <K=V>', 'environment variable, repeatable', collect, [] as string[])
+    .addHelpText('after', `
+Idempotent: a container of the same name and the same revision (image digest + options) is
+reported as already running (started again if stopped). The same name with another revision
+is refused (exit 2): remove it first, or give another --name; deploy-plan does replacements.`)
     .action(async (nodeName: string, imageArg: string, hostPortArg: string | undefined, o: Record<string, unknown>) => {
       const env = parseEnvOption(o.env as string[]);
       const r = await runContainer({
