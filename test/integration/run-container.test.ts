@@ -5,7 +5,8 @@ import { NodeEngines } from '../../src/adapters/docker.js';
 import { findNode } from '../../src/adapters/nodes.js';
 import { createImage } from '../../src/commands/create-image.js';
 import { installImage } from '../../src/commands/install-image.js';
-import { ps } from '../../src/commands/ps.js';
+import { listCloudContainers, ps } from '../../src/commands/ps.js';
+import { listNodes } from '../../src/adapters/nodes.js';
 import { runContainer } from '../../src/commands/run-container.js';
 import { UserError } from '../../src/errors.js';
 import { ensureLab } from './helpers/lab.js';
@@ -57,6 +58,13 @@ describe('run-container', () => {
     assert.deepEqual(listed.map((c) => [c.node, c.name, c.state, c.address, c.port]), [
       ['node2', r.name, 'running', '10.77.0.202', r.port],
     ]);
+  });
+
+  it('ps still lists the other nodes when one cannot be reached', async () => {
+    const nodes = [...(await listNodes(config)), { name: 'ghost', ip: '127.0.0.1' }];
+    const r = await listCloudContainers(nodes, engines);
+    assert.deepEqual(r.errors.map((e) => e.node), ['ghost']);
+    assert.ok(r.containers.some((c) => c.app === 'it-run-web' && c.node === 'node2'));
   });
 
   it('the same command twice starts no second container', async () => {
