@@ -74,19 +74,15 @@ export function isIPv4(t: string, s: number, e: number): boolean {
   return parts === 4;
 }
 
-/**
- * An unqualified DHCP hostname (letters, digits, `-`, `_`, `.`; at most 63): 0 when bad,
- * 1 when lowercase, 2 when it has capitals (so the caller lowercases only then).
- */
-export function hostnameKind(t: string, s: number, e: number): number {
-  if (e === s || e - s > 63) return 0;
-  let upper = false;
+/** An unqualified DHCP hostname: letters, digits, `-`, `_`, `.`; at most 63 characters. */
+export function isLeaseHostname(t: string, s: number, e: number): boolean {
+  if (e === s || e - s > 63) return false;
   for (let i = s; i < e; i++) {
     const c = t.charCodeAt(i);
-    if (c >= 65 && c <= 90) upper = true;
-    else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46)) return 0;
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 95 || c === 46;
+    if (!ok) return false;
   }
-  return upper ? 2 : 1;
+  return true;
 }
 
 /** `iaid` or `Tiaid` (temporary address) of a DHCPv6 lease. */

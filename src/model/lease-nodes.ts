@@ -1,3 +1,5 @@
+import type { NameTable } from './lease-names.js';
+
 /** One lease as read; nodes are the named IPv4 ones. */
 export interface LeaseEntry {
   name: string | null;
@@ -39,7 +41,7 @@ export interface LeaseRecords {
   text: string;
   recs: Float64Array;
   used: number;
-  byName: Map<string, number>;
+  names: NameTable;
   nameless: number[];
   v6: number[];
   warnings: LeaseWarning[];
@@ -48,12 +50,11 @@ export interface LeaseRecords {
 
 const NONE: readonly string[] = Object.freeze([]);
 
-function entryAt(r: LeaseRecords, at: number, v6: boolean, nowMs: number, key?: string): LeaseEntry {
+function entryAt(r: LeaseRecords, at: number, v6: boolean, nowMs: number): LeaseEntry {
   const t = r.text;
   const recs = r.recs;
   const expiry = recs[at + 1];
-  // The map key is the name itself unless the name has capitals: saves a string per node.
-  const name = key !== undefined && t.startsWith(key, recs[at + 6]) ? key : t.slice(recs[at + 6], recs[at + 7]);
+  const name = t.slice(recs[at + 6], recs[at + 7]);
   const clid = t.slice(recs[at + 8], recs[at + 9]);
   let mac: string | null = null;
   let hwType: number | null = null;
@@ -79,7 +80,7 @@ function entryAt(r: LeaseRecords, at: number, v6: boolean, nowMs: number, key?: 
 
 export function buildLeases(r: LeaseRecords, nowMs: number): ParsedLeases {
   const nodes: LeaseNode[] = [];
-  for (const [key, at] of r.byName) nodes.push(entryAt(r, at, false, nowMs, key) as LeaseNode);
+  for (const at of r.names.order) nodes.push(entryAt(r, at, false, nowMs) as LeaseNode);
   const others = r.nameless.map((at) => entryAt(r, at, false, nowMs));
   if (r.v6.length > 0) attachV6(r, nodes, others, nowMs);
   others.sort((a, b) => a.line - b.line);

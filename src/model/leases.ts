@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
-import { hexBytes, hostnameKind, hwType, isIaid, isIPv4, isWord, parseExpiry } from './lease-fields.js';
+import { hexBytes, isLeaseHostname, hwType, isIaid, isIPv4, isWord, parseExpiry } from './lease-fields.js';
+import { NameTable, nameHash } from './lease-names.js';
 import { buildLeases, type LeaseRecords, type ParsedLeases } from './lease-nodes.js';
 
 export type { LeaseEntry, LeaseNode, LeaseWarning, ParsedLeases } from './lease-nodes.js';
@@ -28,7 +29,7 @@ function quoted(t: string, tok: Int32Array, k: number): string {
 
 /** Why lease fields 1-4 are wrong, or '' when they are right. */
 function leaseProblem(t: string, tok: Int32Array, v6: boolean): string {
-  if (!isWord(t, tok[6], tok[7], '*') && hostnameKind(t, tok[6], tok[7]) === 0) {
+  if (!isWord(t, tok[6], tok[7], '*') && !isLeaseHostname(t, tok[6], tok[7])) {
     return `hostname ${quoted(t, tok, 3)} is not a valid name`;
   }
   if (!isWord(t, tok[8], tok[9], '*') && hexBytes(t, tok[8], tok[9], 255) <= 0) {
@@ -40,7 +41,7 @@ function leaseProblem(t: string, tok: Int32Array, v6: boolean): string {
 
 /** Parses dnsmasq's leases file (src/lease.c, lease_update_file). Never throws. */
 export function parseLeases(text: string, now: Date): ParsedLeases {
-  const r: LeaseRecords = { text, recs: new Float64Array(1024), used: 0, byName: new Map(), nameless: [], v6: [], warnings: [], serverDuid: null };
+  const r: LeaseRecords = { text, recs: new Float64Array(1024), used: 0, names: new NameTable(text), nameless: [], v6: [], warnings: [], serverDuid: null };
   const tok = new Int32Array(2 * MAX_TOKENS);
   let pos = 0;
   let line = 0;
@@ -75,14 +76,12 @@ function parseLine(r: LeaseRecords, tok: Int32Array, n: number, line: number): s
   const at = record(r, line, expiry, tok);
   if (!v4) { r.v6.push(at); return ''; }
   if (isWord(t, tok[6], tok[7], '*')) { r.nameless.push(at); return ''; }
-  const name = t.slice(tok[6], tok[7]);
-  const key = hostnameKind(t, tok[6], tok[7]) === 2 ? name.toLowerCase() : name;
-  const prev = r.byName.get(key);
-  if (prev === undefined) { r.byName.set(key, at); return ''; }
-  const newer = isNewer(r.recs, at, prev);
-  const win = newer ? at : prev;
-  const lose = newer ? prev : at;
-  r.byName.set(key, win);
+  const h = nameHash(t, tok[6], tok[7]);
+  const prev = r.names.get(r.recs, tok[6], tok[7], h);
+  if (prev < 0 || isNewer(r.recs, at, prev)) r.names.set(r.recs, tok[6], tok[7], h, at);
+  if (prev < 0) return '';
+  const win = isNewer(r.recs, at, prev) ? at : prev;
+  const lose = win === at ? prev : at;
   r.warnings.push({ line: r.recs[lose], message: duplicateMessage(r, win, lose) });
   return '';
 }

@@ -135,3 +135,15 @@ test('never throws on arbitrary text; empty text gives nothing', () => {
   assert.equal(p.nodes.length, 0);
   assert.equal(p.warnings.length, 4);
 });
+
+test('thousands of names, some repeated in other case: one node per name, newest wins', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) lines.push(`${later + i} 52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} 10.1.${i >> 8}.${i & 255} host${i % 2000} *`);
+  lines.push(`${later + 5000} 52:54:00:ff:ff:ff 10.2.0.1 HOST7 *`);
+  lines.push(`${later} 52:54:00:ff:ff:fe 10.2.0.2 host\u0010 *`);
+  const p = parseLeases(lines.join('\n'), NOW);
+  assert.equal(p.nodes.length, 2000);
+  assert.equal(p.warnings.length, 1002);
+  assert.deepEqual(p.nodes.slice(0, 2).map((n) => [n.name, n.ip]), [['host0', '10.1.7.208'], ['host1', '10.1.7.209']]);
+  assert.deepEqual(p.nodes.filter((n) => n.name.toLowerCase() === 'host7').map((n) => n.ip), ['10.2.0.1']);
+});
