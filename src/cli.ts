@@ -37,5 +37,7 @@ const isEntry = process.argv[1] && /(cli\.ts|cloudmatrix(\.js)?|cmx)$/.test(proc
 if (isEntry) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    // A stray handle (a socket a library keeps) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 3000).unref();
   });
 }

@@ -5,6 +5,10 @@ import { registerInstallImage } from './install-image.js';
 import { registerImages } from './images.js';
 import { registerRunContainer } from './run-container.js';
 import { registerPs } from './ps.js';
+import { registerNodes } from './nodes.js';
+import { registerPlan } from './plan.js';
+import { registerDeployPlan } from './deploy-plan.js';
+import { registerUpdateProxy } from './update-proxy.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -14,4 +18,8 @@ export function registerCommands(program: Command): void {
   registerImages(program);
   registerRunContainer(program);
   registerPs(program);
+  registerNodes(program);
+  registerPlan(program);
+  registerDeployPlan(program);
+  registerUpdateProxy(program);
 }

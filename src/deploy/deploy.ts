@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { UserError } from '../errors.js';
+import { NodeEngines } from '../adapters/docker.js';
+import { listNodes } from '../adapters/nodes.js';
+import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
+import { acquireLock } from '../adapters/store/lock.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import { diff } from '../model/diff.js';
+import { appRevision } from '../model/revision.js';
+import { routeKey, routingTable, type NamedPlan } from '../model/routes.js';
+import type { RouteBackend } from '../model/routing.js';
+import type { Action } from '../model/types.js';
+import { deployApp, type AppOutcome } from './app-deploy.js';
+import { readCluster, toRunning } from './cluster.js';
+import { mapLimit } from './limit.js';
+import { checkedPlan, resolveImages, type CheckedPlan } from './preflight.js';
+import { Proxy } from './proxy.js';
+
+export interface DeployOptions {
+  planFile: string;
+  /** given instead of reading planFile (rollback) */
+  plan?: CheckedPlan;
+  kind?: 'deploy' | 'rollback';
+  dryRun?: boolean;
+  parallel?: number;
+  healthTimeoutMs?: number;
+  drainMs?: number;
+  templatesDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface DeployReport {
+  id: string;
+  plan: string;
+  planFile: string;
+  dryRun: boolean;
+  result: DeployRecord['result'];
+  actions: Action[];
+  warnings: string[];
+  apps: AppOutcome[];
+  reloads: number;
+  durationMs: number;
+}
+
+/** Other deployed plans must not run an app of the same name or claim the same host. */
+function checkAgainstOtherPlans(current: NamedPlan, others: readonly NamedPlan[]): void {
+  for (const o of others) {
+    if (o.name === current.name) continue;
+    for (const app of current.plan.apps) {
+      const clash = o.plan.apps.find((a) => a.name === app.name || a.hosts.some((h) => app.hosts.includes(h)));
+      if (clash) {
+        throw new UserError(`${current.plan.file}: apps.${app.name}: app "${clash.name}" of the deployed plan "${o.name}" already has that name or host`);
+      }
+    }
+  }
+}
+
+function overallResult(outcomes: AppOutcome[]): DeployRecord['result'] {
+  const failed = outcomes.filter((o) => o.result === 'failed').length;
+  const ok = outcomes.filter((o) => o.result === 'ok').length;
+  if (failed) return ok ? 'partial' : 'failed';
+  return ok ? 'ok' : 'unchanged';
+}
+
+export async function deployPlan(config: Config, opts: DeployOptions): Promise<DeployReport> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => undefined);
+  const refs = await listNodes(config);
+  const checked = opts.plan ?? (await checkedPlan(opts.planFile, refs.map((n) => n.name)));
+  const { plan, name: planName } = checked;
+  const store = new PlanStore(config.stateDir);
+  const current: NamedPlan = { name: planName, plan };
+  checkAgainstOtherPlans(current, store.list());
+  const images = await resolveImages(config, plan, checked.source);
+  const digests = new Map([...images].map(([image, r]) => [image, r.digest]));
+
+  const lock = opts.dryRun ? null : acquireLock(join(config.stateDir, 'deploy.lock'), `deploy-plan ${opts.planFile}`, (h) =>
+    log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
+  );
+  const engines = new NodeEngines(config);
+  const proxy = new Proxy(config, opts.templatesDir);
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping cleanly (new containers of unfinished apps are removed)`);
+    abort.abort();
+  };
+  if (lock) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    const cluster = await readCluster(refs, engines);
+    for (const u of cluster.unreachable) log(`warning: ${u.node} is unreachable: ${u.message}`);
+    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map(toRunning), digests, registry: config.registry });
+    for (const w of d.warnings) log(`warning: ${w}`);
+    const report: DeployReport = {
+      id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+      plan: planName, planFile: opts.planFile, dryRun: !!opts.dryRun, result: 'unchanged',
+      actions: d.actions, warnings: d.warnings, apps: [], reloads: 0, durationMs: 0,
+    };
+    if (opts.dryRun) return { ...report, durationMs: Date.now() - t0 };
+
+    const plans = store.with(current);
+    const overrides = new Map<string, RouteBackend[]>();
+    const byApp = new Map<string, Action[]>();
+    for (const a of d.actions) byApp.set(a.app, [...(byApp.get(a.app) ?? []), a]);
+    const changed = [...byApp].filter(([, acts]) => acts.some((a) => a.kind !== 'keep'));
+    if (changed.length === 0) log('no changes');
+    const ctx = {
+      planName, engines, nodes: cluster.refs, containers: cluster.containers, images,
+      switchTo: async (app: string, backends: RouteBackend[]) => {
+        overrides.set(routeKey(planName, app), backends);
+        const r = await proxy.apply(routingTable(plans, cluster.containers, overrides));
+        if (r.changed) log(`[${app}] varnish now routes to ${backends.length} backend(s) (${r.name})`);
+      },
+      progress: (app: string, node: string, message: string) => log(`[${app}] ${node}: ${message}`),
+      healthDeadlineMs: opts.healthTimeoutMs ?? 60_000,
+      drainMs: opts.drainMs ?? 1000,
+      signal: abort.signal,
+    };
+    const outcomes = await mapLimit(changed, opts.parallel ?? 4, ([app, acts]) =>
+      deployApp(ctx, plan.apps.find((a) => a.name === app), app, acts),
+    );
+    for (const o of outcomes) if (o.result === 'failed') log(`[${o.app}] FAILED: ${o.error}`);
+    const after = await readCluster(refs, engines);
+    await proxy.apply(routingTable(plans, after.containers));
+    const result = overallResult(outcomes);
+    if (result !== 'failed') store.save(planName, plan);
+    const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0 };
+    new History(config.stateDir).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0));
+    if (abort.signal.aborted) throw new UserError('deploy interrupted; unfinished apps keep their previous version');
+    return finished;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    engines.closeAll();
+    proxy.close();
+    lock?.release();
+  }
+}
+
+function historyRecord(
+  r: DeployReport, checked: CheckedPlan, kind: 'deploy' | 'rollback', images: Awaited<ReturnType<typeof resolveImages>>,
+  outcomes: AppOutcome[], t0: number,
+): DeployRecord {
+  const byApp = new Map(outcomes.map((o) => [o.app, o]));
+  const apps: AppDeployRecord[] = checked.plan.apps.map((app) => {
+    const digest = images.get(app.image)?.digest ?? '';
+    const o = byApp.get(app.name);
+    return {
+      app: app.name, revision: appRevision(app, digest), image: app.image, digest, replicas: app.replicas,
+      result: o ? o.result : 'unchanged', ...(o?.error ? { error: o.error } : {}), spec: app,
+    };
+  });
+  for (const o of outcomes) {
+    if (!checked.plan.apps.some((a) => a.name === o.app)) {
+      apps.push({ app: o.app, revision: '', image: '', digest: '', replicas: 0, result: o.result === 'failed' ? 'failed' : 'removed', spec: null });
+    }
+  }
+  return {
+    id: r.id, kind, plan: r.plan, planFile: r.planFile, planHash: checked.hash,
+    startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(), result: r.result, apps,
+  };
+}

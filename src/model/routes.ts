@@ -1,0 +1,56 @@
+import type { CloudContainer } from './cloud-container.js';
+import type { AppSpec, Plan } from './plan.js';
+import type { RouteApp, RouteBackend, RoutingTable } from './routing.js';
+
+/** A plan together with the name its containers carry in the cloudmatrix.plan label. */
+export interface NamedPlan {
+  name: string;
+  plan: Plan;
+}
+
+export const routeKey = (plan: string, app: string): string => `${plan}\0${app}`;
+
+/** A container that can take traffic: running and published on an address. */
+export function routable(c: CloudContainer): boolean {
+  return c.state === 'running' && c.address !== null && c.port !== null;
+}
+
+export function backendOf(c: CloudContainer): RouteBackend {
+  return { container: c.name, node: c.node, address: c.address!, port: c.port! };
+}
+
+function routeApp(app: AppSpec, backends: RouteBackend[]): RouteApp {
+  const { path, intervalMs, timeoutMs, window, threshold } = app.health;
+  return {
+    name: app.name,
+    hosts: app.hosts,
+    paths: app.paths,
+    director: app.director,
+    ...(app.hashBy ? { hashBy: app.hashBy } : {}),
+    health: { path, intervalMs, timeoutMs, ...(window ? { window } : {}), ...(threshold ? { threshold } : {}) },
+    backends,
+  };
+}
+
+/**
+ * What Varnish must route: every app of every plan, to its running containers, or to the set
+ * that `overrides` names for it (a deploy switching an app to its new containers).
+ */
+export function routingTable(
+  plans: readonly NamedPlan[],
+  containers: readonly CloudContainer[],
+  overrides: ReadonlyMap<string, RouteBackend[]> = new Map(),
+): RoutingTable {
+  const apps: RouteApp[] = [];
+  for (const { name: plan, plan: p } of [...plans].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const app of p.apps) {
+      const key = routeKey(plan, app.name);
+      const backends =
+        overrides.get(key) ??
+        containers.filter((c) => c.plan === plan && c.app === app.name && routable(c)).map(backendOf);
+      backends.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : a.container < b.container ? -1 : 1));
+      apps.push(routeApp(app, backends));
+    }
+  }
+  return { apps };
+}
