@@ -28,7 +28,9 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.CLOUDMATRIX_DEBUG && err instanceof Error && !(err instanceof UserError)) {
       console.error(err.stack);
     }
-    console.error(`cloudmatrix: ${messageOf(err)}`);
+    // Bad input may list several problems, one line each (e.g. every error of a plan).
+    const text = err instanceof UserError ? err.message : messageOf(err);
+    console.error(text.split('\n').map((l, i) => (i === 0 ? `cloudmatrix: ${l}` : l)).join('\n'));
     return exitCodeOf(err);
   }
 }

@@ -9,6 +9,11 @@ import { registerNodes } from './nodes.js';
 import { registerPlan } from './plan.js';
 import { registerDeployPlan } from './deploy-plan.js';
 import { registerUpdateProxy } from './update-proxy.js';
+import { registerStatus } from './status.js';
+import { registerRoutes } from './routes.js';
+import { registerHistory } from './history.js';
+import { registerRollback } from './rollback.js';
+import { registerUndeploy } from './undeploy.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -22,4 +27,9 @@ export function registerCommands(program: Command): void {
   registerPlan(program);
   registerDeployPlan(program);
   registerUpdateProxy(program);
+  registerStatus(program);
+  registerRoutes(program);
+  registerHistory(program);
+  registerRollback(program);
+  registerUndeploy(program);
 }

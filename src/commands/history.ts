@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { History, type DeployRecord } from '../adapters/store/history.js';
+
+export function formatHistory(records: readonly DeployRecord[], app?: string): string {
+  if (records.length === 0) return 'no deploys yet';
+  const lines: string[] = [];
+  for (const r of records) {
+    lines.push(`${r.startedAt}  ${r.id}  ${r.kind.padEnd(8)} ${r.plan} (${r.planFile}, plan ${r.planHash})  ${r.result}`);
+    for (const a of r.apps.filter((x) => !app || x.app === app)) {
+      const digest = a.digest ? a.digest.slice(7, 19) : '-';
+      lines.push(`    ${a.app.padEnd(20)} rev ${a.revision || '-'}  ${a.image || '-'}@${digest}  ${a.result}${a.error ? `: ${a.error}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function registerHistory(program: Command): void {
+  program
+    .command('history')
+    .description('the deploys, oldest first: time, plan hash, per-app revision and image digest, result')
+    .argument('[app]', 'only deploys that touched this app')
+    .option('--json', 'print JSON')
+    .action((app: string | undefined, opts: { json?: boolean }) => {
+      const records = new History(loadConfig().stateDir).list(app);
+      console.log(opts.json ? JSON.stringify(records, null, 2) : formatHistory(records, app));
+    });
+}

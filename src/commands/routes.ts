@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { liveRoutes, observe, type RouteRow } from '../deploy/observe.js';
+
+export function formatRoutes(rows: readonly RouteRow[]): string {
+  if (rows.length === 0) return 'no routes (no plan deployed yet)';
+  const lines: string[] = [];
+  for (const r of rows) {
+    const on = [...r.hosts, ...r.paths].join(' ');
+    lines.push(`${r.app} (${r.director}): ${on}`);
+    if (r.backends.length === 0) lines.push('  (no backends: 503)');
+    for (const b of r.backends) {
+      const health = b.healthy === null ? 'not loaded' : b.healthy ? 'healthy' : 'SICK';
+      lines.push(`  -> ${b.node} ${b.address}:${b.port}  ${health}${b.probe ? ` (${b.probe})` : ''}  ${b.name}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function registerRoutes(program: Command): void {
+  program
+    .command('routes')
+    .description('hostname/path -> backends, with the health Varnish sees now')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const { plans, cluster } = await observe(config);
+      const rows = await liveRoutes(config, plans, cluster.containers);
+      console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRoutes(rows));
+    });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { appStatus, observe, type AppStatus } from '../deploy/observe.js';
+
+export function formatStatus(rows: readonly AppStatus[]): string {
+  if (rows.length === 0) return 'no plan deployed yet (cloudmatrix deploy-plan PLAN)';
+  const table = [['PLAN', 'APP', 'DESIRED', 'RUNNING', 'HEALTHY', 'NODES', 'REVISION', 'HOSTS']];
+  for (const r of rows) {
+    table.push([r.plan, r.app, String(r.desired), String(r.running), String(r.healthy), r.nodes.join(',') || '-', r.revisions.join(',') || '-', r.hosts.join(',')]);
+  }
+  const width = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(width[i]!))).join('  ')).join('\n');
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('per app: desired vs running and healthy replicas, nodes, revision')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { plans, cluster } = await observe(loadConfig());
+      const rows = await appStatus(plans, cluster.containers);
+      console.log(opts.json ? JSON.stringify({ apps: rows, unreachable: cluster.unreachable }, null, 2) : formatStatus(rows));
+      for (const u of cluster.unreachable) console.error(`cloudmatrix: warning: ${u.node} is unreachable: ${u.message}`);
+      if (rows.some((r) => r.healthy < r.desired) || cluster.unreachable.length) process.exitCode = 1;
+    });
+}

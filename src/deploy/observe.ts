@@ -1,0 +1,93 @@
+import type { Config } from '../config.js';
+import { NodeEngines } from '../adapters/docker.js';
+import { httpStatus } from '../adapters/http-health.js';
+import { listNodes } from '../adapters/nodes.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import { createVarnish } from '../adapters/varnish.js';
+import type { CloudContainer } from '../model/cloud-container.js';
+import { routable, routingTable, type NamedPlan } from '../model/routes.js';
+import { vclView } from '../model/vcl.js';
+import { readCluster, type Cluster } from './cluster.js';
+
+/** The deployed plans and the live cluster, read once; what status, routes and the API show. */
+export async function observe(config: Config): Promise<{ plans: NamedPlan[]; cluster: Cluster }> {
+  const engines = new NodeEngines(config);
+  try {
+    const cluster = await readCluster(await listNodes(config), engines);
+    return { plans: new PlanStore(config.stateDir).list(), cluster };
+  } finally {
+    engines.closeAll();
+  }
+}
+
+export interface AppStatus {
+  plan: string;
+  app: string;
+  desired: number;
+  running: number;
+  healthy: number;
+  nodes: string[];
+  revisions: string[];
+  hosts: string[];
+  paths: string[];
+  containers: { node: string; name: string; state: string; address: string | null; port: number | null; healthy: boolean; revision: string }[];
+}
+
+async function probe(c: CloudContainer, path: string): Promise<boolean> {
+  if (!routable(c)) return false;
+  try {
+    const s = await httpStatus({ address: c.address!, port: c.port!, path }, 1500);
+    return s >= 200 && s < 400;
+  } catch {
+    return false;
+  }
+}
+
+/** Per app: desired vs running replicas, health (checked from the manager), nodes, revisions. */
+export async function appStatus(plans: readonly NamedPlan[], containers: readonly CloudContainer[]): Promise<AppStatus[]> {
+  const rows = plans.flatMap(({ name: plan, plan: p }) => p.apps.map((app) => ({ plan, app })));
+  return Promise.all(
+    rows.map(async ({ plan, app }) => {
+      const mine = containers.filter((c) => c.plan === plan && c.app === app.name);
+      const health = await Promise.all(mine.map((c) => probe(c, app.health.path)));
+      const list = mine.map((c, i) => ({ node: c.node, name: c.name, state: c.state, address: c.address, port: c.port, healthy: health[i]!, revision: c.revision }));
+      return {
+        plan, app: app.name, desired: app.replicas, running: mine.filter((c) => c.state === 'running').length,
+        healthy: health.filter(Boolean).length, nodes: [...new Set(mine.map((c) => c.node))].sort(),
+        revisions: [...new Set(mine.map((c) => c.revision))], hosts: app.hosts, paths: app.paths, containers: list,
+      };
+    }),
+  );
+}
+
+export interface RouteRow {
+  app: string;
+  hosts: string[];
+  paths: string[];
+  director: string;
+  backends: { name: string; node: string; address: string; port: number; healthy: boolean | null; probe: string | null }[];
+}
+
+/** Hostname/path -> backends, with the health Varnish's probes see right now (backend.list). */
+export async function liveRoutes(config: Config, plans: readonly NamedPlan[], containers: readonly CloudContainer[]): Promise<RouteRow[]> {
+  const table = routingTable(plans, containers);
+  const view = vclView(table);
+  const varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile });
+  let live: Awaited<ReturnType<typeof varnish.backendList>> = [];
+  try {
+    const active = (await varnish.vclList()).find((v) => v.status === 'active')?.name;
+    live = (await varnish.backendList()).filter((b) => !active || b.vcl === active);
+  } finally {
+    varnish.close();
+  }
+  return table.apps.map((a) => ({
+    app: a.name, hosts: a.hosts, paths: a.paths, director: a.director,
+    backends: view.backends
+      .filter((b) => b.app === a.name)
+      .map((b) => {
+        const l = live.find((x) => x.name.toLowerCase() === b.name.toLowerCase());
+        const rb = a.backends.find((x) => x.address === b.host && String(x.port) === b.port)!;
+        return { name: b.name, node: rb.node, address: b.host, port: Number(b.port), healthy: l ? l.healthy : null, probe: l?.probe ? `${l.probe.good}/${l.probe.window}` : null };
+      }),
+  }));
+}
