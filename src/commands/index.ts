@@ -14,6 +14,7 @@ import { registerRoutes } from './routes.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
 import { registerUndeploy } from './undeploy.js';
+import { registerServe } from './serve.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerHistory(program);
   registerRollback(program);
   registerUndeploy(program);
+  registerServe(program);
 }

@@ -1,0 +1,46 @@
+import type { DeployRecord } from '../adapters/store/history.js';
+import type { LockHolder } from '../adapters/store/lock.js';
+import type { RegistryRepo } from '../commands/images.js';
+import type { DeployReport } from '../deploy/deploy.js';
+import type { AppStatus, RouteRow } from '../deploy/observe.js';
+
+/** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
+export interface NodeView {
+  name: string;
+  ip: string;
+  mac: string | null;
+  source: 'lease' | 'static';
+  expiresAt: string | null;
+  expired: boolean;
+  /** null: not asked (expired lease) */
+  reachable: boolean | null;
+  error?: string;
+}
+
+export type Log = (line: string) => void;
+
+/** A rollback checked and ready: `run` starts it. */
+export interface PreparedRollback {
+  description: string;
+  run(log: Log): Promise<DeployReport>;
+}
+
+/** Everything the API reads or does; serve wires the real ones, tests pass fakes. */
+export interface ApiDeps {
+  token: string;
+  /** where uploaded plans are written (`<stateDir>/uploads`) */
+  uploadsDir: string;
+  info: { varnish: string; registry: string; version: string };
+  nodes(): Promise<NodeView[]>;
+  images(): Promise<RegistryRepo[]>;
+  apps(): Promise<{ apps: AppStatus[]; unreachable: { node: string; message: string }[] }>;
+  routes(): Promise<RouteRow[]>;
+  history(): Promise<DeployRecord[]>;
+  /** the holder of the deploy lock when a live process holds it */
+  lockHolder(): LockHolder | null;
+  deploy(opts: { planFile: string; dryRun: boolean; log: Log }): Promise<DeployReport>;
+  /** throws a UserError when there is nothing to roll back to */
+  prepareRollback(app: string, to: string | undefined): PreparedRollback;
+  /** server-side log (errors with stacks go here, never to clients) */
+  log?: Log;
+}

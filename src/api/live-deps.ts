@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { History } from '../adapters/store/history.js';
+import { listRegistryImages } from '../commands/images.js';
+import { readInventory } from '../commands/nodes.js';
+import { rollbackPlan } from '../commands/rollback.js';
+import { deployPlan } from '../deploy/deploy.js';
+import { appStatus, liveRoutes, observe } from '../deploy/observe.js';
+import { cached } from './cache.js';
+import type { ApiDeps } from './deps.js';
+import { liveLockHolder } from './lock-holder.js';
+import { nodeViews } from './node-views.js';
+
+// One look at the cluster serves every panel of a dashboard refresh and a metrics scrape.
+const OBSERVE_TTL_MS = 2000;
+const REGISTRY_TTL_MS = 5000;
+
+/** The API's dependencies on the real cloud: the same functions the CLI commands call. */
+export function liveDeps(config: Config, token: string, version: string, log: (l: string) => void): ApiDeps {
+  const observed = cached(() => observe(config), OBSERVE_TTL_MS);
+  return {
+    token,
+    uploadsDir: join(config.stateDir, 'uploads'),
+    info: { varnish: `http://${config.varnish.listen}`, registry: config.registry, version },
+    nodes: cached(async () => {
+      const [inv, { cluster }] = await Promise.all([readInventory(config.leasesFile, new Date(), config.staticNodes), observed()]);
+      return nodeViews(inv.nodes, cluster.nodes, cluster.unreachable);
+    }, OBSERVE_TTL_MS),
+    images: cached(() => listRegistryImages(config), REGISTRY_TTL_MS),
+    apps: cached(async () => {
+      const { plans, cluster } = await observed();
+      return { apps: await appStatus(plans, cluster.containers), unreachable: cluster.unreachable };
+    }, OBSERVE_TTL_MS),
+    routes: cached(async () => {
+      const { plans, cluster } = await observed();
+      return liveRoutes(config, plans, cluster.containers);
+    }, OBSERVE_TTL_MS),
+    history: async () => new History(config.stateDir).list(),
+    lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
+    deploy: ({ planFile, dryRun, log: progress }) => deployPlan(config, { planFile, dryRun, log: progress }),
+    prepareRollback(app, to) {
+      const { checked, target } = rollbackPlan(config, app, to);
+      return {
+        description: `${app} back to revision ${target.revision} (${target.image})`,
+        run: (progress) => deployPlan(config, { planFile: checked.file, plan: checked, kind: 'rollback', log: progress }),
+      };
+    },
+    log,
+  };
+}

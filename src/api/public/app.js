@@ -1,0 +1,83 @@
+// The dashboard: asks for the API token once (or takes it from #token=… once), keeps it in
+// localStorage, and re-renders every few seconds from the JSON API.
+import * as render from './render.js';
+
+const REFRESH_MS = 5000;
+const KEY = 'cloudmatrix.token';
+const $ = (id) => document.getElementById(id);
+let timer = null;
+
+function takeTokenFromHash() {
+  const m = /^#token=([^&]+)$/.exec(location.hash);
+  if (!m) return;
+  localStorage.setItem(KEY, decodeURIComponent(m[1]));
+  history.replaceState(null, '', location.pathname);
+}
+
+function showLogin(message) {
+  clearTimeout(timer);
+  $('panels').hidden = true;
+  $('forget').hidden = true;
+  $('login').hidden = false;
+  $('status').textContent = message;
+  $('token').focus();
+}
+
+async function get(path) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${localStorage.getItem(KEY)}` }, cache: 'no-store' });
+  if (res.status === 401) throw Object.assign(new Error('the token was refused'), { unauthorized: true });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${path}: ${body.error ?? `HTTP ${res.status}`}`);
+  return body;
+}
+
+function fill(id, content) {
+  $(id).replaceChildren(...[content].flat());
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  if (document.hidden) return; // visibilitychange starts it again
+  const panels = [
+    ['nodes', '/api/nodes', (d) => render.nodes(d.nodes)],
+    ['apps', '/api/apps', (d, info) => render.apps(d, info.varnish)],
+    ['routes', '/api/routes', (d) => render.routes(d.routes)],
+    ['deploys', '/api/deploys?limit=15', (d) => render.deploys(d.deploys)],
+  ];
+  try {
+    const info = await get('/api/info');
+    const results = await Promise.allSettled(panels.map(([, path]) => get(path)));
+    const refused = results.find((r) => r.status === 'rejected' && r.reason.unauthorized);
+    if (refused) throw refused.reason;
+    results.forEach((r, i) => {
+      const [id, , draw] = panels[i];
+      fill(id, r.status === 'fulfilled' ? draw(r.value, info) : render.el('p', { class: 'bad' }, r.reason.message));
+    });
+    $('login').hidden = true;
+    $('panels').hidden = false;
+    $('forget').hidden = false;
+    $('status').textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
+  } catch (err) {
+    if (err.unauthorized) return showLogin('the token was refused: paste the API token');
+    $('status').textContent = `cannot reach the API: ${err.message} (retrying)`;
+  }
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+$('login').addEventListener('submit', (e) => {
+  e.preventDefault();
+  localStorage.setItem(KEY, $('token').value.trim());
+  $('token').value = '';
+  refresh();
+});
+$('forget').addEventListener('click', () => {
+  localStorage.removeItem(KEY);
+  showLogin('token forgotten');
+});
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) refresh();
+});
+
+takeTokenFromHash();
+if (localStorage.getItem(KEY)) refresh();
+else showLogin('paste the API token to see the cloud');

@@ -1,0 +1,88 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Router } from 'express';
+import { z } from 'zod';
+import { planSummary } from '../commands/plan.js';
+import { isLegacyPlan, parsePlan } from '../model/plan.js';
+import type { ApiDeps } from './deps.js';
+import { errorBody } from './errors.js';
+import type { Job, Jobs } from './jobs.js';
+import type { ApiMetrics } from './metrics.js';
+import { streamJob } from './sse.js';
+import { parseOr400 } from './validate.js';
+
+const planNameField = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected 1-63 of a-z 0-9 _ -, starting with a letter or digit');
+const checkBody = z.object({ name: planNameField.optional(), plan: z.string().min(1, 'the plan text is empty') }).strict();
+const deployBody = z.object({ name: planNameField, plan: z.string().min(1, 'the plan text is empty'), dryRun: z.boolean().optional() }).strict();
+const rollbackBody = z.object({ to: z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a revision (hex) or its prefix').optional() }).strict();
+const appParam = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected an app name');
+
+/** Parses plan text under a file name that says its format: legacy `.plan` by look, else YAML/JSON. */
+function checkText(name: string | undefined, text: string) {
+  const label = name ?? 'plan';
+  const file = `${label}.${isLegacyPlan(text, label) ? 'plan' : 'yaml'}`;
+  return { file, parsed: parsePlan(text, file) };
+}
+
+/** Plan checks, deploys and rollbacks; the last two run in the background as jobs. */
+export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Router {
+  const r = Router();
+  const busy = (real: boolean): string | null => {
+    const running = jobs.running()[0];
+    if (running) return `deploy ${running.id} (${running.kind}) is still running`;
+    const h = real ? deps.lockHolder() : null;
+    return h ? `another deploy holds the lock: pid ${h.pid} on ${h.host} (${h.command}), started ${h.startedAt}` : null;
+  };
+  const start = (kind: Job['kind'], work: Parameters<Jobs['start']>[1]) =>
+    jobs.start(kind, work, (job, outcome) => metrics.deployEnded(kind, outcome, (Date.now() - Date.parse(job.startedAt)) / 1000), (err) => {
+      const { status, body } = errorBody(err);
+      return { status, message: status === 500 ? 'internal error' : (err as Error).message };
+    });
+
+  r.post('/plans/check', (req, res) => {
+    const body = parseOr400(checkBody, req.body, res);
+    if (!body) return;
+    const { parsed } = checkText(body.name, body.plan);
+    if (!parsed.plan) return void res.status(422).json({ ok: false, errors: parsed.errors });
+    res.json({ ok: true, summary: { ...planSummary(parsed.plan), format: parsed.plan.format, names: parsed.plan.apps.map((a) => a.name) } });
+  });
+
+  r.post('/deploys', async (req, res) => {
+    const body = parseOr400(deployBody, req.body, res);
+    if (!body) return;
+    const { file, parsed } = checkText(body.name, body.plan);
+    if (!parsed.plan) return void res.status(422).json({ ok: false, errors: parsed.errors });
+    const conflict = busy(!body.dryRun);
+    if (conflict) return void res.status(409).json({ error: conflict });
+    await mkdir(deps.uploadsDir, { recursive: true });
+    const planFile = join(deps.uploadsDir, file);
+    await writeFile(`${planFile}.tmp`, body.plan, { mode: 0o644 });
+    await rename(`${planFile}.tmp`, planFile);
+    const job = start('deploy', (log) => deps.deploy({ planFile, dryRun: body.dryRun === true, log }));
+    res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events` });
+  });
+
+  r.post('/apps/:app/rollback', (req, res) => {
+    const app = parseOr400(appParam, req.params.app, res);
+    const body = app === null ? null : parseOr400(rollbackBody, req.body ?? {}, res);
+    if (app === null || !body) return;
+    const conflict = busy(true);
+    if (conflict) return void res.status(409).json({ error: conflict });
+    const prepared = deps.prepareRollback(app, body.to);
+    const job = start('rollback', (log) => prepared.run(log));
+    res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events`, rollback: prepared.description });
+  });
+
+  r.get('/deploys/:id', (req, res) => {
+    const job = jobs.get(req.params.id);
+    if (!job) return void res.status(404).json({ error: 'no such deploy job' });
+    res.json({ id: job.id, kind: job.kind, state: job.state, startedAt: job.startedAt, events: job.events });
+  });
+
+  r.get('/deploys/:id/events', (req, res) => {
+    const job = jobs.get(req.params.id);
+    if (!job) return void res.status(404).json({ error: 'no such deploy job' });
+    streamJob(job, res, req.get('last-event-id'));
+  });
+  return r;
+}
