@@ -45,14 +45,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class AppFailure extends Error {}
 
-async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, created: string[]): Promise<Started> {
+async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, created: string[], signal: AbortSignal): Promise<Started> {
   const node = ctx.nodes.get(a.node)!;
   const docker = ctx.engines.get(node);
   const image = ctx.images.get(app.image)!;
   if (await ensureImage(docker, a.node, image.ref, () => undefined)) {
     ctx.progress(a.app, a.node, `pulled ${repoName(image.ref)}@${image.digest.slice(7, 19)}`);
   }
-  if (ctx.signal.aborted) throw new AppFailure('interrupted');
+  if (signal.aborted) throw new AppFailure('interrupted');
   const spec = containerSpec({
     name: a.name, app: a.app, plan: ctx.planName, revision: a.revision, image: `${repoName(image.ref)}@${image.digest}`,
     containerPort: a.port, hostPort: a.hostPort ?? undefined, hostIp: node.ip, env: app.env,
@@ -63,24 +63,28 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
     if (id) created.push(id);
-    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}`);
+    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(docker, id) : ''}`);
   }
   created.push(started.id);
   ctx.progress(a.app, a.node, `started ${a.name} on ${node.ip}:${started.hostPort}`);
   const target = { address: node.ip, port: started.hostPort, path: app.health.path };
-  const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal: ctx.signal };
+  const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal };
   const watching = new AbortController();
   try {
     await Promise.race([waitHealthy(target, checks), exitWatch(docker, started.id, watching.signal)]);
   } catch (err) {
-    const logs = await lastLogLines(docker, started.id);
-    const tail = logs ? `; last log lines: ${logs.split('\n').slice(-5).join(' | ')}` : '';
-    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${tail}`);
+    if (signal.aborted && !ctx.signal.aborted) throw new AppFailure('cancelled: another replica failed');
+    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(docker, started.id)}`);
   } finally {
     watching.abort();
   }
   ctx.progress(a.app, a.node, `healthy ${a.name}`);
   return { action: a, id: started.id, backend: { container: a.name, node: a.node, address: node.ip, port: started.hostPort } };
+}
+
+async function logTail(docker: ReturnType<NodeEngines['get']>, id: string): Promise<string> {
+  const logs = await lastLogLines(docker, id);
+  return logs ? `; last log lines: ${logs.split('\n').slice(-5).join(' | ')}` : '';
 }
 
 /** Rejects as soon as the container stops running (polled until `stop`), so a crash fails fast. */
@@ -121,7 +125,7 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
         ctx.progress(name, s.node, `stopped ${s.name} to free its host port`);
       }
     }
-    if (app && starts.length) started = await Promise.all(starts.map((a) => startOne(ctx, app, a, created)));
+    if (app && starts.length) started = await startAll(ctx, app, starts, created);
     if (ctx.signal.aborted) throw new AppFailure('interrupted');
     if (app) await ctx.switchTo(name, [...kept, ...started.map((s) => s.backend)]);
   } catch (err) {
@@ -144,6 +148,27 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
     }),
   );
   return { app: name, result: 'ok', started: started.length, stopped: stops.length - failures.length, ...(failures.length ? { error: failures.join('; ') } : {}) };
+}
+
+/** Starts every replica; the first failure cancels the others' waits, and all settle before it is thrown. */
+async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: string[]): Promise<Started[]> {
+  const cancel = new AbortController();
+  const onAbort = () => cancel.abort();
+  ctx.signal.addEventListener('abort', onAbort);
+  try {
+    const settled = await Promise.allSettled(
+      starts.map((a) => startOne(ctx, app, a, created, cancel.signal).catch((err) => {
+        cancel.abort();
+        throw err;
+      })),
+    );
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+    const first = failures.find((e) => !e.message.startsWith('cancelled')) ?? failures[0];
+    if (first) throw first;
+    return settled.map((s) => (s as PromiseFulfilledResult<Started>).value);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Removes, by name on each node, whatever this deploy created for the app (ids may be partial). */

@@ -22,6 +22,7 @@ export async function startContainer(docker: Docker, spec: ContainerCreateOption
     await container.start();
     const info = await container.inspect();
     const binding = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
+    if (!info.State.Running || info.State.Restarting) throw new Error(`container exited with status ${info.State.ExitCode}`);
     if (!binding?.HostPort) throw new Error(`port ${port}/tcp was not published`);
     return { id: container.id, hostPort: Number(binding.HostPort) };
   } catch (err) {
@@ -63,7 +64,7 @@ export async function lastLogLines(docker: Docker, id: string, lines = 10): Prom
 export async function containerState(docker: Docker, id: string): Promise<{ running: boolean; exitCode?: number }> {
   try {
     const s = (await docker.getContainer(id).inspect()).State;
-    return { running: s.Running, exitCode: s.ExitCode };
+    return { running: s.Running && !s.Restarting, exitCode: s.ExitCode };
   } catch {
     return { running: false };
   }

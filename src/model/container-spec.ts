@@ -48,6 +48,9 @@ export function containerSpec(i: ContainerSpecInput): ContainerCreateOptions {
     ExposedPorts: { [port]: {} },
     HostConfig: {
       RestartPolicy: { Name: 'unless-stopped' },
+      // An init as PID 1 passes SIGTERM on (a bare PID 1 ignores it, so every stop would wait
+      // for the kill timeout) and reaps zombies.
+      Init: true,
       PortBindings: { [port]: [{ HostIp: i.hostIp, HostPort: i.hostPort === undefined ? '' : String(i.hostPort) }] },
     },
   };

@@ -18,6 +18,7 @@ test('labels, sorted env, restart policy and one port bound to the node address'
     ExposedPorts: { '8080/tcp': {} },
     HostConfig: {
       RestartPolicy: { Name: 'unless-stopped' },
+      Init: true,
       PortBindings: { '8080/tcp': [{ HostIp: '10.77.0.202', HostPort: '8001' }] },
     },
   });
