@@ -60,6 +60,7 @@ export function deploys(list) {
   return table(['started', 'deploy', 'kind', 'plan', 'result', 'apps'], list.map((d) => [
     d.startedAt.replace('T', ' ').slice(0, 19), el('code', {}, d.id), d.kind, d.plan,
     el('span', { class: resultClass[d.result] ?? '' }, d.result),
-    d.apps.filter((a) => a.result !== 'unchanged').map((a) => el('div', { title: a.error ?? '' }, `${a.app}: ${a.result}${a.image ? ` (${a.image})` : ''}`)),
+    d.apps.filter((a) => a.result !== 'unchanged').map((a) => el('div', {}, `${a.app}: ${a.result}${a.image ? ` (${a.image})` : ''}`,
+      a.error ? el('div', { class: 'muted' }, a.error.length > 140 ? `${a.error.slice(0, 140)}…` : a.error) : null)),
   ]), 'no deploys yet');
 }
