@@ -6,7 +6,46 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (the lab needs network namespaces)" >&2; exit 2; }
 
 [ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cmx() { echo "+ cloudmatrix $*"; node bin/cloudmatrix.js "$@"; }
 
+step "1. the lab: manager (registry, Varnish, dnsmasq) and 3 nodes in network namespaces"
 cmx lab up
 cmx lab status
+cmx nodes
+
+step "2. build the example images and push them into the private registry"
+for app in simplewebapp1 simplewebapp2 hostinfo; do
+  cmx create-image "images/$app" "$app:1.0" | tail -n 2
+  cmx install-image "$app:1.0" | tail -n 1
+done
+cmx images
+
+step "3. deploy plans/hello.yaml"
+cmx plan check plans/hello.yaml
+cmx deploy-plan plans/hello.yaml --dry-run
+cmx deploy-plan plans/hello.yaml
+
+step "4. Varnish routes every app (update-proxy is a no-op when routing is unchanged)"
+cmx update-proxy
+cmx routes
+cmx status
+
+step "5. the apps answering through Varnish on 127.0.0.1:6081"
+show() { echo "+ curl $*"; curl -sS --max-time 5 "$@"; echo; }
+show -H 'Host: simplewebapp1.matrix.test' http://127.0.0.1:6081/
+show -H 'Host: simplewebapp2.matrix.test' http://127.0.0.1:6081/
+show http://127.0.0.1:6081/simplewebapp1/
+for _ in 1 2 3; do
+  curl -sS --max-time 5 -D - -o /dev/null -H 'Host: hostinfo.matrix.test' http://127.0.0.1:6081/ | grep -i '^x-cloudmatrix-backend'
+done
+show -H 'Host: hostinfo.matrix.test' http://127.0.0.1:6081/
+show -H 'Host: unknown.matrix.test' http://127.0.0.1:6081/ -o /dev/null -w '%{http_code} for an unknown host\n'
+
+step "done"
+cat <<TEXT
+The dashboard and HTTP API: cloudmatrix serve   (then open http://127.0.0.1:8700/ ;
+the API token is in $(node -e "console.log(JSON.parse(require('fs').readFileSync('/var/lib/cloudmatrix/config.json','utf8')).api.tokenFile)"))
+Try: cloudmatrix ps | cloudmatrix history | cloudmatrix deploy-plan plans/applications.plan --dry-run
+Remove everything: cloudmatrix undeploy hello && cloudmatrix lab down
+TEXT

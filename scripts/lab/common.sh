@@ -13,6 +13,15 @@ REGISTRY=$MANAGER_IP:5000
 VARNISH_LISTEN_PORT=${CMX_VARNISH_PORT:-6081}
 VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
 
+# One lab operation at a time (up and down each take the lock; down inside up inherits it).
+lab_lock() {
+  [ "${CMX_LAB_LOCKED:-}" = 1 ] && return 0
+  mkdir -p "$CMX_STATE_DIR"
+  exec 9>"$CMX_STATE_DIR/lab.lock"
+  flock -w 300 9 || die "another lab up/down still runs after 300 s"
+  export CMX_LAB_LOCKED=1
+}
+
 log() { printf '%s lab: %s\n' "$(date +%T)" "$*"; }
 die() { printf 'lab: %s\n' "$*" >&2; exit "${2:-1}"; }
 

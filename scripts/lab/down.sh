@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root" 2
+lab_lock
 
 lab_pids() { pgrep -f -- "$LAB/" || true; }
 cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$BRIDGE-*" 2>/dev/null || true; }

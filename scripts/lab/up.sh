@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$SCRIPTS_DIR/provision/render-configs.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root" 2
+lab_lock
 "$SCRIPTS_DIR/install-packages.sh"
 
 # A failed start leaves nothing half-made: take down whatever was started (logs stay).

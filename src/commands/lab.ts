@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { stateDir } from '../config.js';
+import { existsSync } from 'node:fs';
+import { configPath, stateDir } from '../config.js';
 import { UserError } from '../errors.js';
 import { hostAddresses, isRoot } from '../lab/host.js';
 import { readManifest } from '../lab/manifest.js';
@@ -11,12 +12,19 @@ function requireRoot(): void {
   if (!isRoot()) throw new UserError('the lab needs root (network namespaces, bridges, daemons): run as root');
 }
 
-export async function labUp(opts: { nodes?: string; bridge?: string; subnet?: string }): Promise<void> {
+export async function labUp(opts: { nodes?: string; bridge?: string; subnet?: string; recreate?: boolean }): Promise<void> {
   const nodes = parseNodeCount(opts.nodes);
   const bridge = parseBridge(opts.bridge);
   const subnet = parseSubnet(opts.subnet, bridge, hostAddresses());
   requireRoot();
   const previous = readManifest(stateDir());
+  const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes;
+  if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
+    // Already up and healthy in this shape: leave the running nodes (and their containers) be.
+    await runLabScript('install-packages.sh', {}, true);
+    console.log(`lab: already up on ${bridge} ${subnet} with ${nodes} node(s) (--recreate to rebuild it)`);
+    return;
+  }
   if (previous && previous.bridge !== bridge) {
     await runLabScript('lab/down.sh', { CMX_STATE_DIR: stateDir(), CMX_BRIDGE: previous.bridge }, true);
   }
@@ -43,6 +51,7 @@ export function registerLab(program: Command): void {
     .option('--nodes <n>', 'number of nodes, 1-100', '3')
     .option('--bridge <name>', 'bridge name', 'cmx0')
     .option('--subnet <cidr>', 'lab subnet, a /24 (manager is .1)', '10.77.0.0/24')
+    .option('--recreate', 'rebuild the lab even when it is up and healthy')
     .action(labUp);
   lab
     .command('down')

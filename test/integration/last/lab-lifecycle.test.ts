@@ -39,13 +39,21 @@ describe('lab lifecycle', () => {
     assert.equal((await cli(['lab', 'status'])).code, 0);
   });
 
-  it('is idempotent: up twice in a row', async () => {
+  it('is idempotent: up twice in a row leaves a healthy lab running; --recreate rebuilds it', async () => {
+    const before = readFileSync(join(lab.nodes[0]!.dir, 'docker.pid'), 'utf8');
     const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
     assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /already up/);
+    assert.equal(readFileSync(join(lab.nodes[0]!.dir, 'docker.pid'), 'utf8'), before, 'the running daemons were left alone');
+    const again = await cli(['lab', 'up', '--recreate', '--nodes', String(lab.nodes.length)]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.notEqual(readFileSync(join(lab.nodes[0]!.dir, 'docker.pid'), 'utf8'), before);
     assert.equal((await cli(['lab', 'status'])).code, 0);
   });
 
-  it('cleans stale namespaces, veths and pid files of an earlier run on up', async () => {
+  it('after a crash, cleans stale namespaces, veths, pid files and daemons on up', async () => {
+    // A crash: every lab process killed at once, nothing cleaned, plus a namespace of an older run.
+    await sh('pkill', ['-KILL', '-f', `${lab.lab}/`]);
     const stale = `${lab.bridge}-node99`;
     await sh('ip', ['netns', 'add', stale]);
     await sh('ip', ['link', 'add', `${lab.bridge}-v99`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', stale]);
