@@ -22,10 +22,55 @@ export type VclView = {
   probes: { name: string; url: string; interval: string; timeout: string; window: number; threshold: number; initial: number }[];
   backends: { name: string; app: string; host: string; port: string; probe: string; connectTimeout: string; firstByteTimeout: string; betweenBytesTimeout: string }[];
   directors: { name: string; app: string; kind: string; members: { backend: string; weight: string | null }[] }[];
-  hostRoutes: Route[];
-  pathRoutes: Route[];
+  hostTree: HostNode;
+  pathRoutes: PathRoute[];
 };
-type Route = { keyword: 'if' | 'elsif'; app: string; select: string; hosts: { host: string; or: boolean }[]; regex: string };
+type Target = { app: string; select: string };
+export type HostRoute = Target & { keyword: 'if' | 'elsif'; host: string };
+export type PathRoute = Target & { keyword: 'if' | 'elsif'; regex: string };
+/** Both keys on every node: mustache would otherwise find a parent's `split` and recurse forever. */
+export type HostNode = { split: { regex: string; yes: HostNode; no: HostNode } | null; leaf: HostRoute[] };
+
+const LEAF_SIZE = 8;
+
+/**
+ * Host routes as a binary tree of one-character tests (`^...[chars]`: k dots) with at most LEAF_SIZE
+ * exact comparisons at each leaf: O(log n) header reads per request instead of one per host.
+ * The tests only narrow down; the exact `==` at the leaf decides, so an unknown host matches nothing.
+ */
+export function hostTree(routes: (Target & { host: string })[]): HostNode {
+  let k = 0;
+  while (k < 256 && routes.every((r) => r.host[k] === routes[0]!.host[k])) k++;
+  if (routes.length <= LEAF_SIZE || k === 256) {
+    return { split: null, leaf: routes.map((r, i) => ({ ...r, keyword: i === 0 ? 'if' : 'elsif' })) };
+  }
+  const groups = new Map<string, typeof routes>();
+  for (const r of routes) {
+    const c = r.host[k] ?? '';
+    if (!groups.has(c)) groups.set(c, []);
+    groups.get(c)!.push(r);
+  }
+  // Shorter hosts (no character at k) never match the test, so they always go to `no`.
+  const chars = [...groups.keys()].filter((c) => c !== '').sort();
+  let best = 1;
+  let yes = 0;
+  let bestYes = groups.get(chars[0]!)!.length;
+  for (let j = 1; j < chars.length; j++) {
+    yes += groups.get(chars[j - 1]!)!.length;
+    if (Math.abs(routes.length / 2 - yes) < Math.abs(routes.length / 2 - bestYes)) [best, bestYes] = [j, yes];
+  }
+  const yesSet = chars.slice(0, best);
+  // In a character class `.` is literal; `-` must come first.
+  const cls = [...yesSet.filter((c) => c === '-'), ...yesSet.filter((c) => c !== '-')].join('');
+  return {
+    split: {
+      regex: `^${'.'.repeat(k)}[${cls}]`,
+      yes: hostTree(yesSet.flatMap((c) => groups.get(c)!)),
+      no: hostTree(routes.filter((r) => !yesSet.includes(r.host[k] ?? ''))),
+    },
+    leaf: [],
+  };
+}
 
 const MAX_PART = { app: 24, node: 16 } as const;
 
@@ -110,23 +155,17 @@ export function vclView(table: RoutingTable, opts: RenderOptions = {}): VclView 
     if (a.director !== 'hash') return `${directorOf(i)}.backend()`;
     return `${directorOf(i)}.backend(${a.hashBy === 'url' ? 'req.url' : 'client.identity'})`;
   };
-  const hostRoutes: Route[] = [];
-  apps.forEach((a, i) => {
-    if (a.hosts.length === 0) return;
-    const hosts = a.hosts.map((host, j) => ({ host, or: j > 0 }));
-    hostRoutes.push({ keyword: hostRoutes.length === 0 ? 'if' : 'elsif', app: a.name, select: select(i), hosts, regex: '' });
-  });
+  const hosts = apps.flatMap((a, i) => a.hosts.map((host) => ({ host, app: a.name, select: select(i) })));
   // Longest prefix first, so `/a/b/` wins over `/a/`.
   const paths = apps.flatMap((a, i) => a.paths.map((path) => ({ path, i })));
   paths.sort((x, y) => y.path.length - x.path.length || (x.path < y.path ? -1 : 1));
-  const pathRoutes: Route[] = paths.map(({ path, i }, k) => ({
-    keyword: k === 0 && hostRoutes.length === 0 ? 'if' : 'elsif',
+  const pathRoutes: PathRoute[] = paths.map(({ path, i }, k) => ({
+    keyword: k === 0 ? 'if' : 'elsif',
     app: apps[i]!.name,
     select: select(i),
-    hosts: [],
     regex: pathRegex(path),
   }));
-  return { routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostRoutes, pathRoutes };
+  return { routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostTree: hostTree(hosts), pathRoutes };
 }
 
 type Templates = { main: string; partials: Record<string, string> };
@@ -169,17 +208,13 @@ export function renderVcl(table: RoutingTable, opts: RenderOptions = {}): string
 
 /** A stable content hash of what routing means: app, host and path order do not matter; backend order does (fallback). */
 export function routingHash(table: RoutingTable): string {
-  const apps = [...table.apps]
-    .map((a) => ({ ...a, hosts: [...a.hosts].sort(), paths: [...a.paths].sort() }))
-    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-  return createHash('sha256').update(canonicalJson({ apps })).digest('hex');
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+  const sorted = (xs: string[]) => [...xs].sort();
+  const apps = table.apps
+    .map((a) => {
+      const h = a.health;
+      const backends = a.backends.map((b) => [b.container, b.node, b.address, b.port, b.weight ?? null]);
+      return [a.name, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null], backends];
+    })
+    .sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(apps)).digest('hex');
 }

@@ -161,7 +161,7 @@ describe('Varnish adapter against a private varnishd', { skip }, () => {
     const broken = join(dir, 'broken-templates');
     cpSync(DEFAULT_TEMPLATES_DIR, broken, { recursive: true });
     const file = join(broken, 'routing.vcl.mustache');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route;', 'call cmx_route'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route_host;', 'call cmx_route_host'));
     const vcl = renderVcl(table, { templatesDir: broken });
     await assert.rejects(varnish.reload(vcl), (err: unknown) => err instanceof VclCompileError && /^VCL does not compile: line \d+:\d+: .* at: /.test(err.message));
     // Without the local pre-check, vcl.inline itself refuses it.

@@ -30,6 +30,11 @@ const scenarios: Record<string, RoutingTable> = {
   'all-sick': { apps: [app('a', [1, 2]), app('b', [3]), app('empty', [])] },
   'host-normalised': { apps: [app('a', [1])] },
   'path-routing': { apps: [app('a', [1], { paths: ['/a/'] }), app('b', [2], { hosts: [], paths: ['/a/b/', '/bee'] })] },
+  'many-hosts': {
+    apps: Array.from({ length: 40 }, (_, i) =>
+      app(`n${i}`, [1], { hosts: [[`n${i}.test`, `www.n${i}.test`, `n${i}-api.test`, `api.n${i}.example.test`][i % 4]!] }),
+    ),
+  },
   directors: {
     apps: [app('f', [1, 2], { director: 'fallback' }), app('h', [3], { director: 'hash', hashBy: 'url' }), app('r', [4], { director: 'random' })],
   },

@@ -65,7 +65,7 @@ describe('rendered VCL compiles with varnishd -C', { skip, concurrency: true }, 
     try {
       cpSync(DEFAULT_TEMPLATES_DIR, dir, { recursive: true });
       const file = join(dir, 'routing.vcl.mustache');
-      writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route;', 'call cmx_route'));
+      writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route_host;', 'call cmx_route_host'));
       const vcl = renderVcl({ apps: [app('web')] }, { templatesDir: dir });
       const r = await compileCheck(vcl);
       assert.equal(r.ok, false);

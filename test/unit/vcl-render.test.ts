@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
-import { pathRegex, renderVcl, routingHash, vclEscape, vclView } from '../../src/model/vcl.js';
+import fc from 'fast-check';
+import { hostTree, pathRegex, renderVcl, routingHash, vclEscape, vclView, type HostNode } from '../../src/model/vcl.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
 const health = { path: '/health', intervalMs: 2000, timeoutMs: 1000 };
@@ -74,7 +75,8 @@ test('zero apps: still a placeholder backend, used, and every request gets the 4
   const vcl = renderVcl({ apps: [] });
   has(vcl, 'backend cmx_unrouted { .host = "127.0.0.1"; .port = "9"; }');
   has(vcl, 'set req.backend_hint = cmx_unrouted;');
-  has(vcl, 'sub cmx_route { }');
+  has(vcl, 'sub cmx_route_host { }');
+  has(vcl, 'sub cmx_route_path { }');
   assert.doesNotMatch(vcl, /^probe /m);
   has(vcl, 'return (synth(404, "Unknown host"));');
 });
@@ -86,15 +88,50 @@ test('an app without backends has a director but no probe (an unused probe does 
   has(vcl, 'if (!std.healthy(req.backend_hint)) { return (synth(503, "No healthy backend")); }');
 });
 
-test('host routing: exact match on the normalised Host, one branch per app', () => {
+test('host routing: exact match on the normalised Host, one branch per host', () => {
   const vcl = renderVcl({ apps: [app('web', { hosts: ['web.test', 'www.web.test'] }), app('api')] });
   has(vcl, 'set req.http.host = std.tolower(regsub(req.http.host, "\\.?(:[0-9]*)?$", ""));');
-  has(vcl, 'if (req.http.host == "web.test" || req.http.host == "www.web.test") { set req.http.X-Cloudmatrix-App = "web"; set req.backend_hint = dr__web.backend(); }');
+  has(vcl, 'sub cmx_route_host { if (req.http.host == "web.test") { set req.http.X-Cloudmatrix-App = "web"; set req.backend_hint = dr__web.backend(); }');
+  has(vcl, 'elsif (req.http.host == "www.web.test") { set req.http.X-Cloudmatrix-App = "web";');
   has(vcl, 'elsif (req.http.host == "api.matrix.test") { set req.http.X-Cloudmatrix-App = "api";');
-  assert.ok(vcl.indexOf('call cmx_route;') < vcl.indexOf('return (synth(404'));
+  has(vcl, 'call cmx_route_host; if (!req.http.X-Cloudmatrix-App) { call cmx_route_path; } if (!req.http.X-Cloudmatrix-App) { return (synth(404, "Unknown host")); }');
 });
 
-test('path routing: after every host route, longest prefix first', () => {
+/** Follows the tree as Varnish would (PCRE and JS agree on these tiny patterns). */
+function leafFor(node: HostNode, host: string, depth = 0): { leaf: string[]; depth: number } {
+  if (node.split) return leafFor(new RegExp(node.split.regex).test(host) ? node.split.yes : node.split.no, host, depth + 1);
+  return { leaf: node.leaf.map((r) => r.host), depth };
+}
+
+test('host tree: every host reaches the leaf that holds it, in O(log n) tests', () => {
+  const hostArb = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,12}[a-z0-9])?(\.[a-z0-9]{1,6}){0,3}$/);
+  fc.assert(
+    fc.property(fc.uniqueArray(hostArb, { minLength: 1, maxLength: 300 }), (hosts) => {
+      const tree = hostTree(hosts.map((host) => ({ host, app: 'a', select: 's' })));
+      for (const h of hosts) {
+        const { leaf, depth } = leafFor(tree, h);
+        assert.ok(leaf.includes(h), `${h} not in its leaf`);
+        assert.ok(leaf.length <= 8);
+        assert.ok(depth <= 4 * Math.ceil(Math.log2(hosts.length + 1)) + 2, `depth ${depth} for ${hosts.length} hosts`);
+      }
+    }),
+    { numRuns: 200 },
+  );
+  const many = Array.from({ length: 1000 }, (_, i) => ({ host: `app${i}.bench.test`, app: `app${i}`, select: 's' }));
+  const tree = hostTree(many);
+  const depths = many.map((r) => leafFor(tree, r.host).depth);
+  assert.ok(Math.max(...depths) <= 12, `max depth ${Math.max(...depths)}`);
+  assert.equal(leafFor(tree, 'nobody.test').leaf.includes('nobody.test'), false);
+});
+
+test('host tree renders as nested if/else with one-character tests', () => {
+  const apps = Array.from({ length: 20 }, (_, i) => app(`a${i}`, { backends: [] }));
+  const vcl = renderVcl({ apps });
+  assert.match(vcl, /if \(req\.http\.host ~ "\^\.*\[[a-z0-9.-]+\]"\) \{/);
+  for (const a of apps) has(vcl, `(req.http.host == "${a.name}.matrix.test") { set req.http.X-Cloudmatrix-App = "${a.name}";`);
+});
+
+test('path routing: only when no host route matched, longest prefix first', () => {
   const table: RoutingTable = {
     apps: [
       app('short', { hosts: [], paths: ['/a/'] }),
@@ -104,14 +141,13 @@ test('path routing: after every host route, longest prefix first', () => {
   };
   const view = vclView(table);
   assert.deepEqual(view.pathRoutes.map((r) => [r.keyword, r.app, r.regex]), [
-    ['elsif', 'long', '^/a/b/'],
+    ['if', 'long', '^/a/b/'],
     ['elsif', 'short', '^/a/'],
     ['elsif', 'long', '^/z(/|\\?|$)'],
   ]);
   const vcl = renderVcl(table);
-  assert.ok(vcl.indexOf('req.http.host == "web.matrix.test"') < vcl.indexOf('req.url ~ "^/a/b/"'));
-  has(vcl, 'elsif (req.url ~ "^/a/b/") { set req.http.X-Cloudmatrix-App = "long"; set req.backend_hint = dr__long.backend(); }');
-  assert.equal(vclView({ apps: [app('p', { hosts: [], paths: ['/p/'] })] }).pathRoutes[0]!.keyword, 'if');
+  has(vcl, 'sub cmx_route_path { if (req.url ~ "^/a/b/") { set req.http.X-Cloudmatrix-App = "long"; set req.backend_hint = dr__long.backend(); }');
+  assert.deepEqual(view.hostTree, { split: null, leaf: [{ keyword: 'if', host: 'web.matrix.test', app: 'web', select: 'dr__web.backend()' }] });
 });
 
 test('pathRegex: literal prefix, regex characters escaped, whole segments without a trailing slash', () => {
