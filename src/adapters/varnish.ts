@@ -176,6 +176,7 @@ export function quoteCliArg(s: string): string {
 }
 
 const VCL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const IDENT_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-'];
 function vclName(name: string): string {
   if (!VCL_NAME.test(name)) throw new UserError(`"${name}" is not a valid VCL name`);
   return name;
@@ -243,9 +244,19 @@ export class VarnishCli implements VarnishAdmin {
     return parseVclList(await this.ok('vcl.list -j', 'vcl.list'));
   }
 
-  async backendList(pattern?: string): Promise<BackendInfo[]> {
-    const line = pattern ? `backend.list -j ${quoteCliArg(pattern)}` : 'backend.list -j';
-    return parseBackendList(await this.ok(line, 'backend.list'));
+  /** Backends of the active VCL (or those matching a glob), with health; pages past cli_limit. */
+  async backendList(pattern = '*'): Promise<BackendInfo[]> {
+    const r = await this.command(`backend.list -j ${quoteCliArg(pattern)}`);
+    if (r.status === CLI_TRUNCATED && pattern.endsWith('*') && pattern.length < 128) {
+      // cli_limit (48 KB by default) cut the answer: ask again by the next character of the name.
+      const stem = pattern.slice(0, -1);
+      const out = stem ? await this.backendList(stem) : [];
+      // Identifiers start with a letter; a leading "-" would read as a flag.
+      for (const c of IDENT_CHARS) if (stem || /[A-Za-z]/.test(c)) out.push(...(await this.backendList(`${stem}${c}*`)));
+      return out;
+    }
+    if (r.status !== CLI_OK) throw new EnvError(`varnish backend.list: ${r.status} ${r.body.trim()}`);
+    return parseBackendList(r.body);
   }
 
   close(): void {

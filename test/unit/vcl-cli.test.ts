@@ -198,3 +198,27 @@ test('VarnishCli: a silent server times out, a dropped connection fails, and the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('VarnishCli: backend.list past cli_limit is fetched again in slices by name prefix', async () => {
+  const names = ['cmx_unrouted', 'be__a__n1__80', 'be__a__n2__80', 'be__b__n1__80', 'dr__a', 'dr__b'];
+  const glob = (p: string) => new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+  const fake = await fakeVarnish('s', (cmd) => {
+    const m = /^backend\.list -j (\S+)$/.exec(cmd);
+    if (!m) return frame(101, 'Unknown request.');
+    const hits = names.filter((n) => glob(m[1]!).test(n));
+    if (hits.length > 2) return frame(201, '[ 2, ["backend.list"], 1, { "v.cut": {');
+    const body = Object.fromEntries(hits.map((n) => [`v.${n}`, { type: 'backend', admin_health: 'healthy', probe_message: [0, 0, 'healthy'] }]));
+    return frame(200, JSON.stringify([2, ['backend.list', '-j'], 1, body]));
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  writeFileSync(join(dir, 's'), 's');
+  const cli = new VarnishCli({ admin: fake.admin, secretFile: join(dir, 's'), timeoutMs: 2000 });
+  try {
+    assert.deepEqual((await cli.backendList()).map((b) => b.name).sort(), [...names].sort());
+    assert.ok(!fake.received.some((c) => c === 'backend.list -j -*'), 'no pattern that reads as a flag');
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
