@@ -40,7 +40,7 @@ export type VarnishOptions = {
   admin: string;
   secretFile?: string;
   varnishd?: string;
-  /** Run `varnishd -C` before vcl.inline (clearer errors; costs one more VCL-to-C translation). */
+  /** Run `varnishd -C` before vcl.inline (errors before touching Varnish; one more compile, at -O0). */
   precheck?: boolean;
   /** cc_command for the pre-check; null keeps varnishd's default. */
   checkCcCommand?: string | null;
