@@ -15,6 +15,7 @@ import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
 import { registerUndeploy } from './undeploy.js';
 import { registerServe } from './serve.js';
+import { registerGit } from './git.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerRollback(program);
   registerUndeploy(program);
   registerServe(program);
+  registerGit(program);
 }
