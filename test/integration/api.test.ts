@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { get, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -81,12 +82,29 @@ async function whileLocked<T>(fn: () => Promise<T>, locked: (v: T) => boolean, m
   }
 }
 
+/** Starts a deploy or rollback through the API and follows it to its end, again when a lock race lost it. */
+async function throughApi(path: string, body: object): Promise<{ event: string; data: string }[]> {
+  let events: { event: string; data: string }[] = [];
+  // A deploy of another test may take the lock between our 202 and our deploy taking it.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const started = await whileLocked(() => api(path, { method: 'POST', body: JSON.stringify(body) }), (r) => r.status === 409);
+    assert.equal(started.status, 202, started.text);
+    events = await follow(started.body.id, 120_000);
+    if (!(events.at(-1)?.event === 'error' && /holds the lock|taking the lock/.test(events.at(-1)!.data))) break;
+  }
+  const last = events.at(-1)!;
+  assert.equal(last.event, 'done', `${path} ended with ${last.event}: ${last.data}`);
+  return events;
+}
+
 before(async () => {
   ({ config } = await ensureLab());
   token = readToken(config);
-  // The plan's image, built from images/ (the same content gives the same digest every time).
-  await createImage({ appDir: 'images/simplewebapp1', name: 'simplewebapp1:1.0', config, progress: () => undefined });
-  await installImage({ name: 'simplewebapp1:1.0', config, progress: () => undefined });
+  // The plans' images, built from images/ (the same content gives the same digest every time).
+  for (const app of ['simplewebapp1', 'simplewebapp2']) {
+    await createImage({ appDir: `images/${app}`, name: `${app}:1.0`, config, progress: () => undefined });
+    await installImage({ name: `${app}:1.0`, config, progress: () => undefined });
+  }
   server = createApp(liveDeps(config, token, 'test', () => undefined)).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -132,17 +150,8 @@ describe('the API against the lab', () => {
 
   it('deploys a plan through POST /api/deploys, streams it to done, and Varnish routes to it', async (t) => {
     const t0 = Date.now();
-    const post = () => api('/api/deploys', { method: 'POST', body: JSON.stringify({ name: 'apitest', plan: PLAN }) });
-    let events: { event: string; data: string }[] = [];
-    // A deploy of another test may take the lock between our 202 and our deploy taking it.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const started = await whileLocked(post, (r) => r.status === 409);
-      assert.equal(started.status, 202, started.text);
-      events = await follow(started.body.id, 120_000);
-      if (!(events.at(-1)?.event === 'error' && /holds the lock|taking the lock/.test(events.at(-1)!.data))) break;
-    }
+    const events = await throughApi('/api/deploys', { name: 'apitest', plan: PLAN });
     const last = events.at(-1)!;
-    assert.equal(last.event, 'done', `deploy ended with ${last.event}: ${last.data}`);
     const report = JSON.parse(last.data);
     assert.equal(report.result, 'ok');
     assert.ok(events.some((e) => e.event === 'progress' && /\[apiweb\]/.test(e.data)));
@@ -163,5 +172,43 @@ describe('the API against the lab', () => {
     assert.match(metrics, healthy);
     const deploys = (await api('/api/deploys?app=apiweb&limit=1')).body.deploys;
     assert.equal(deploys[0].id, report.id);
+  });
+
+  it('rolls an app back through POST /api/apps/:app/rollback', async () => {
+    await throughApi('/api/deploys', { name: 'apitest', plan: PLAN.replace('simplewebapp1', 'simplewebapp2') });
+    assert.deepEqual(await viaVarnish('apiweb.matrix.test'), { status: 200, body: 'Hello world 2!\n' });
+    const events = await throughApi('/api/apps/apiweb/rollback', {});
+    assert.equal(JSON.parse(events.at(-1)!.data).result, 'ok');
+    assert.deepEqual(await viaVarnish('apiweb.matrix.test'), { status: 200, body: 'Hello world!\n' });
+    const rollback = (await api('/api/deploys?app=apiweb&limit=1')).body.deploys[0];
+    assert.equal(rollback.kind, 'rollback');
+    const missing = await api('/api/apps/no-such-app/rollback', { method: 'POST', body: '{}' });
+    assert.deepEqual([missing.status, missing.body.error], [400, 'app "no-such-app" is not in any deployed plan']);
+  });
+
+  it('cloudmatrix serve listens, answers with the lab token, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['bin/cloudmatrix.js', 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`serve did not start within 20 s: ${out}`)), 20_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+          if (m) resolve((clearTimeout(timer), m[1]!));
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+      });
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${url}/api/nodes`)).status, 401);
+      const res = await fetch(`${url}/api/nodes`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(10_000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') child.kill('SIGKILL');
+      assert.equal(code, 0);
+    }
   });
 });
