@@ -12,6 +12,9 @@ MANAGER_IP=$NET_PREFIX.1
 REGISTRY=$MANAGER_IP:5000
 VARNISH_LISTEN_PORT=${CMX_VARNISH_PORT:-6081}
 VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
+# gcc's -O2 -g makes VCL compile time grow much faster than the number of backends (157 s for
+# 1,000 apps, 6 s with these flags); the generated C is simple enough not to need them.
+VARNISH_CC='%D -O0 -g0'
 
 # One lab operation at a time (up and down each take the lock; down inside up inherits it).
 lab_lock() {

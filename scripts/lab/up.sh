@@ -53,7 +53,7 @@ write_boot_vcl "$LAB/boot.vcl"
 varnishd -n "$LAB/varnish" -P "$LAB/varnish.pid" \
   -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
   -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" -f "$LAB/boot.vcl" \
-  -s malloc,64m -p vcl_cooldown=30 >"$LAB/varnish.log" 2>&1
+  -s malloc,64m -p vcl_cooldown=30 -p "cc_command=$VARNISH_CC" >"$LAB/varnish.log" 2>&1
 
 log "nodes: 1..$NODES"
 for k in $(seq 1 "$NODES"); do

@@ -41,7 +41,7 @@ mkdir -p /etc/systemd/system/varnish.service.d
 cat >/etc/systemd/system/varnish.service.d/cloudmatrix.conf <<UNIT
 [Service]
 ExecStart=
-ExecStart=/usr/sbin/varnishd -F -a :6081 -T 127.0.0.1:6082 -S /etc/varnish/secret -f /etc/varnish/default.vcl -s malloc,256m -p vcl_cooldown=30
+ExecStart=/usr/sbin/varnishd -F -a :6081 -T 127.0.0.1:6082 -S /etc/varnish/secret -f /etc/varnish/default.vcl -s malloc,256m -p vcl_cooldown=30 -p 'cc_command=%%D -O0 -g0'
 UNIT
 [ -f /etc/varnish/default.vcl.orig ] || cp /etc/varnish/default.vcl /etc/varnish/default.vcl.orig
 write_boot_vcl /etc/varnish/default.vcl
