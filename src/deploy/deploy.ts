@@ -66,7 +66,14 @@ function overallResult(outcomes: AppOutcome[]): DeployRecord['result'] {
 
 export async function deployPlan(config: Config, opts: DeployOptions): Promise<DeployReport> {
   const t0 = Date.now();
-  const log = opts.log ?? (() => undefined);
+  // Progress must never break a deploy half way (a pusher or an SSE client that went away).
+  const log = (line: string) => {
+    try {
+      opts.log?.(line);
+    } catch {
+      /* the listener's problem, not the deploy's */
+    }
+  };
   const refs = await listNodes(config);
   const checked = opts.plan ?? (await checkedPlan(opts.planFile, refs.map((n) => n.name)));
   const { plan, name: planName } = checked;
