@@ -127,7 +127,8 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
     }
     if (app && starts.length) started = await startAll(ctx, app, starts, created);
     if (ctx.signal.aborted) throw new AppFailure('interrupted');
-    if (app) await ctx.switchTo(name, [...kept, ...started.map((s) => s.backend)]);
+    // An app gone from the plan is unrouted by the switch too (the new plan no longer names it).
+    await ctx.switchTo(name, [...kept, ...started.map((s) => s.backend)]);
   } catch (err) {
     await cleanupCreated(ctx, starts, created);
     for (const s of preStops) await engineOf(s.node).getContainer(s.containerId).start().catch(() => undefined);
