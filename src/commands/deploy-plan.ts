@@ -20,7 +20,7 @@ export function parseDuration(flag: string, text: string | undefined, fallback: 
 }
 
 export function parseParallel(text: string | undefined): number {
-  if (text === undefined) return 4;
+  if (text === undefined) return 8;
   const n = Number(text);
   if (!/^[0-9]+$/.test(text) || n < 1 || n > 64) throw new UserError(`--parallel: expected a whole number from 1 to 64, got ${JSON.stringify(text)}`);
   return n;
@@ -60,7 +60,7 @@ export function registerDeployPlan(program: Command): void {
     .argument('<plan>', 'plan file (YAML, JSON or legacy .plan)')
     .option('--dry-run', 'print the actions and change nothing')
     .option('--json', 'print the report as JSON (progress goes to stderr)')
-    .option('--parallel <n>', 'apps deployed at once', '4')
+    .option('--parallel <n>', 'apps deployed at once', '8')
     .option('--health-timeout <duration>', 'how long a new container may take to turn healthy', '60s')
     .option('--drain <duration>', 'wait between the switch and stopping old containers', '1s')
     .action(async (plan: string, flags: DeployFlags) => {

@@ -87,7 +87,9 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
   );
   const engines = new NodeEngines(config);
-  const proxy = new Proxy(config, opts.templatesDir);
+  // Switches skip the separate varnishd -C pass: vcl.inline compiles too, and a VCL that does
+  // not compile is never used either way.
+  const proxy = new Proxy(config, opts.templatesDir, false);
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping cleanly (new containers of unfinished apps are removed)`);
@@ -118,8 +120,18 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     const ctx = {
       planName, engines, nodes: cluster.refs, containers: cluster.containers, images,
       switchTo: async (app: string, backends: RouteBackend[]) => {
-        overrides.set(routeKey(planName, app), backends);
-        const r = await proxy.apply(routingTable(plans, cluster.containers, overrides));
+        const key = routeKey(planName, app);
+        const previous = overrides.get(key);
+        overrides.set(key, backends);
+        let r;
+        try {
+          r = await proxy.applyLatest(() => routingTable(plans, cluster.containers, overrides));
+        } catch (err) {
+          // This app's switch failed: later reloads must not route to containers it removes.
+          if (previous) overrides.set(key, previous);
+          else overrides.delete(key);
+          throw err;
+        }
         if (r.changed) log(`[${app}] varnish now routes to ${backends.length} backend(s) (${r.name})`);
       },
       progress: (app: string, node: string, message: string) => log(`[${app}] ${node}: ${message}`),
@@ -127,7 +139,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
       drainMs: opts.drainMs ?? 1000,
       signal: abort.signal,
     };
-    const outcomes = await mapLimit(changed, opts.parallel ?? 4, ([app, acts]) =>
+    const outcomes = await mapLimit(changed, opts.parallel ?? 8, ([app, acts]) =>
       deployApp(ctx, plan.apps.find((a) => a.name === app), app, acts),
     );
     for (const o of outcomes) if (o.result === 'failed') log(`[${o.app}] FAILED: ${o.error}`);

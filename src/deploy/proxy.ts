@@ -3,17 +3,24 @@ import { createVarnish, type ReloadResult, type Varnish } from '../adapters/varn
 import { renderVcl } from '../model/vcl.js';
 import { validateRoutingTable, type RoutingTable } from '../model/routing.js';
 
+interface Batch {
+  produce: () => RoutingTable;
+  promise: Promise<ReloadResult>;
+}
+
 /**
- * Varnish as deploy and update-proxy use it: render, compile-check, hot-reload. Reloads are
- * serialised, so apps deployed in parallel switch one after another, each with the whole table.
+ * Varnish as deploy and update-proxy use it: render, compile, hot-reload. Reloads run one at a
+ * time; switches asked for while one runs are merged into the next reload, which renders the
+ * table as it is when that reload starts (a VCL compile costs far more than a container start).
  */
 export class Proxy {
   private readonly varnish: Varnish;
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting: Batch | null = null;
   reloads = 0;
 
-  constructor(config: Pick<Config, 'varnish'>, private readonly templatesDir?: string) {
-    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile });
+  constructor(config: Pick<Config, 'varnish'>, private readonly templatesDir?: string, precheck = true) {
+    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, precheck });
   }
 
   render(table: RoutingTable): string {
@@ -22,13 +29,25 @@ export class Proxy {
   }
 
   apply(table: RoutingTable): Promise<ReloadResult> {
-    const run = this.queue.then(async () => {
-      const result = await this.varnish.reload(this.render(table));
+    return this.applyLatest(() => table);
+  }
+
+  /** Reloads with the table `produce` gives when the reload starts; callers waiting share it. */
+  applyLatest(produce: () => RoutingTable): Promise<ReloadResult> {
+    if (this.waiting) {
+      this.waiting.produce = produce;
+      return this.waiting.promise;
+    }
+    const batch = { produce } as Batch;
+    batch.promise = this.queue.then(async () => {
+      this.waiting = null;
+      const result = await this.varnish.reload(this.render(batch.produce()));
       if (result.changed) this.reloads++;
       return result;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+    this.waiting = batch;
+    this.queue = batch.promise.catch(() => undefined);
+    return batch.promise;
   }
 
   get admin(): Varnish {

@@ -42,7 +42,7 @@ describe('deploy helpers', () => {
     for (const bad of ['', '5', '1h', '-1s', 'soon']) {
       assert.throws(() => parseDuration('--drain', bad, 0), (e: unknown) => e instanceof UserError && e.message.startsWith('--drain: '));
     }
-    assert.equal(parseParallel(undefined), 4);
+    assert.equal(parseParallel(undefined), 8);
     assert.equal(parseParallel('16'), 16);
     for (const bad of ['0', '65', '1.5', 'x']) assert.throws(() => parseParallel(bad), /--parallel: /);
   });
