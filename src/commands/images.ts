@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { RegistryClient } from '../adapters/registry.js';
+import { mapLimit } from '../deploy/limit.js';
+import { formatTable } from '../model/table.js';
 
 export interface RegistryTag {
   tag: string;
@@ -14,26 +16,14 @@ export interface RegistryRepo {
 
 const PARALLEL = 8;
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** Every repository of the private registry with its tags and the digest each resolves to. */
 export async function listRegistryImages(config: Config = loadConfig()): Promise<RegistryRepo[]> {
   const registry = new RegistryClient(config.registry);
   const repos = (await registry.catalog()).sort();
-  return mapLimited(repos, PARALLEL, async (repository) => {
+  return mapLimit(repos, PARALLEL, async (repository) => {
     const tags = (await registry.tags(repository)).sort();
-    const digests = await mapLimited(tags, PARALLEL, (tag) => registry.digest(repository, tag));
+    const digests = await mapLimit(tags, PARALLEL, (tag) => registry.digest(repository, tag));
     return { repository, tags: tags.map((tag, i) => ({ tag, digest: digests[i]! })) };
   });
 }
@@ -43,8 +33,7 @@ export function formatImages(repos: readonly RegistryRepo[], registry: string): 
   for (const r of repos) {
     for (const t of r.tags) rows.push([`${registry}/${r.repository}`, t.tag, t.digest ?? '(missing)']);
   }
-  const width = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(width[c]!))).join('  ')).join('\n');
+  return formatTable(rows);
 }
 
 export function registerImages(program: Command): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { appStatus, observe, type AppStatus } from '../deploy/observe.js';
+import { formatTable } from '../model/table.js';
 
 export function formatStatus(rows: readonly AppStatus[]): string {
   if (rows.length === 0) return 'no plan deployed yet (cloudmatrix deploy-plan PLAN)';
@@ -8,8 +9,7 @@ export function formatStatus(rows: readonly AppStatus[]): string {
   for (const r of rows) {
     table.push([r.plan, r.app, String(r.desired), String(r.running), String(r.healthy), r.nodes.join(',') || '-', r.revisions.join(',') || '-', r.hosts.join(',')]);
   }
-  const width = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(width[i]!))).join('  ')).join('\n');
+  return formatTable(table);
 }
 
 export function registerStatus(program: Command): void {

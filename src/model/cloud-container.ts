@@ -1,5 +1,6 @@
 import type { ContainerInfo } from 'dockerode';
 import { LABELS } from './container-spec.js';
+import { formatTable } from './table.js';
 
 /** A container that carries the cloudmatrix labels, as listed on one node. */
 export interface CloudContainer {
@@ -56,6 +57,5 @@ export function formatContainers(rows: readonly CloudContainer[]): string {
     const address = c.address && c.port ? `${c.address}:${c.port}` : '-';
     table.push([c.node, c.name, c.app, shortImage(c.image), c.revision.slice(0, 12), c.state, address]);
   }
-  const width = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(width[i]!))).join('  ')).join('\n');
+  return formatTable(table);
 }

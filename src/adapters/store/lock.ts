@@ -15,7 +15,8 @@ export interface Lock {
   release(): void;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host still runs (EPERM: it does, under another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -32,7 +33,7 @@ function mtimeMs(path: string): number {
   }
 }
 
-function readHolder(path: string): LockHolder | null {
+export function readHolder(path: string): LockHolder | null {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
   } catch {

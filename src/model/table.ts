@@ -1,0 +1,5 @@
+/** Rows as aligned columns, two spaces apart; the last column is not padded. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const width = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(width[c]!))).join('  ')).join('\n');
+}
