@@ -17,6 +17,7 @@ VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
 VARNISH_CC='%D -O0 -g0'
 
 # One lab operation at a time (up and down each take the lock; down inside up inherits it).
+# Every daemon is started with fd 9 closed, or it would hold the lock for as long as it runs.
 lab_lock() {
   [ "${CMX_LAB_LOCKED:-}" = 1 ] && return 0
   mkdir -p "$CMX_STATE_DIR"
@@ -50,6 +51,6 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # Starts a daemon detached from this shell, its output in a log file.
 spawn() {
   local logfile=$1; shift
-  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   echo $!
 }

@@ -38,7 +38,7 @@ daemon_json() { printf '{"deprecated-key-path": "%s/key.json"}\n' "$1" >"$1/daem
 log "manager: dnsmasq, registry $REGISTRY, dockerd, varnish"
 write_dnsmasq_config "$LAB/dnsmasq.conf" "$BRIDGE" "$NET_PREFIX" "$LAB/dnsmasq.leases" "$LAB/dnsmasq.pid" "$LAB/dnsmasq.log"
 touch "$LAB/dnsmasq.leases"
-dnsmasq --conf-file="$LAB/dnsmasq.conf"
+dnsmasq --conf-file="$LAB/dnsmasq.conf" 9>&-
 
 write_registry_config "$LAB/registry.yml" "$REGISTRY" "$CMX_STATE_DIR/registry"
 spawn "$LAB/registry.log" docker-registry serve "$LAB/registry.yml" >"$LAB/registry.pid"
@@ -53,7 +53,7 @@ write_boot_vcl "$LAB/boot.vcl"
 varnishd -n "$LAB/varnish" -P "$LAB/varnish.pid" \
   -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
   -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" -f "$LAB/boot.vcl" \
-  -s malloc,64m -p vcl_cooldown=30 -p "cc_command=$VARNISH_CC" >"$LAB/varnish.log" 2>&1
+  -s malloc,64m -p vcl_cooldown=30 -p "cc_command=$VARNISH_CC" >"$LAB/varnish.log" 2>&1 9>&-
 
 log "nodes: 1..$NODES"
 for k in $(seq 1 "$NODES"); do
@@ -66,7 +66,7 @@ for k in $(seq 1 "$NODES"); do
   ip -n "$ns" link set eth0 address "$(node_mac "$k")" up
   [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "node$k" -f "$dir/ssh_host_ed25519_key"
   ip netns exec "$ns" setsid udhcpc -f -i eth0 -x "hostname:node$k" -s "$SCRIPTS_DIR/node/udhcpc.script" \
-    -p "$dir/udhcpc.pid" -t 30 -T 1 -A 1 </dev/null >"$dir/udhcpc.log" 2>&1 &
+    -p "$dir/udhcpc.pid" -t 30 -T 1 -A 1 </dev/null >"$dir/udhcpc.log" 2>&1 9>&- &
 done
 
 node_ip() { ip -n "$(node_ns "$1")" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
@@ -82,11 +82,11 @@ for k in $(seq 1 "$NODES"); do
   echo "node$k,$ip $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >>"$LAB/ssh/known_hosts"
   write_sshd_config "$dir/sshd_config" "$ip" "$dir/ssh_host_ed25519_key" "$LAB/ssh/authorized_keys" \
     "$dir/sshd.pid" "$dir/docker.sock"
-  ip netns exec "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  ip netns exec "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" 9>&-
   nsenter --net="/var/run/netns/$ns" setsid dockerd \
     --data-root "$dir/docker" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
     -H "unix://$dir/docker.sock" --insecure-registry "$REGISTRY" \
-    --cgroup-parent "$BRIDGE-node$k" --config-file "$(daemon_json "$dir")" --log-level warn </dev/null >"$dir/dockerd.log" 2>&1 &
+    --cgroup-parent "$BRIDGE-node$k" --config-file "$(daemon_json "$dir")" --log-level warn </dev/null >"$dir/dockerd.log" 2>&1 9>&- &
 done
 
 log "waiting for daemons"
