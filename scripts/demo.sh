@@ -46,7 +46,7 @@ step "done"
 cat <<TEXT
 The dashboard and HTTP API: cloudmatrix serve   (then open http://127.0.0.1:8700/ ;
 the API token is in $(node -e "console.log(JSON.parse(require('fs').readFileSync('/var/lib/cloudmatrix/config.json','utf8')).api.tokenFile)"))
-Try: cloudmatrix ps | cloudmatrix history | cloudmatrix rollback hostinfo
+Try: cloudmatrix ps | cloudmatrix history | cloudmatrix routes
 The legacy plan (same apps and hosts): cloudmatrix undeploy hello && cloudmatrix deploy-plan plans/applications.plan
 Remove everything: cloudmatrix undeploy hello && cloudmatrix lab down
 TEXT
