@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { alive } from '../adapters/store/lock.js';
 
 /** Small liveness probes used by `lab status`; each resolves to true/false within its timeout. */
 
 export function pidAlive(pidFile: string): boolean {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
   } catch {
     return false;
   }
+  return Number.isInteger(pid) && pid > 0 && alive(pid);
 }
 
 export function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {

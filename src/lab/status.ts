@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readInventory } from '../commands/nodes.js';
+import { activeNodes } from '../model/inventory.js';
 import type { LabManifest } from './manifest.js';
 import { dockerPing, pidAlive, registryPing, tcpOpen } from './probe.js';
 
@@ -27,14 +28,10 @@ export interface LabStatus {
   nodes: NodeStatus[];
 }
 
-function leaseNames(leasesFile: string): Map<string, string> {
-  const byName = new Map<string, string>();
-  if (!existsSync(leasesFile)) return byName;
-  for (const line of readFileSync(leasesFile, 'utf8').split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 4 && f[3] !== '*' && f[2]!.includes('.')) byName.set(f[3]!.toLowerCase(), f[2]!);
-  }
-  return byName;
+/** Unexpired lease per lowercased hostname, read as `cloudmatrix nodes` reads it (re-read if mid-write). */
+async function leaseNames(leasesFile: string): Promise<Map<string, string>> {
+  const inventory = await readInventory(leasesFile, new Date()).catch(() => null);
+  return new Map((inventory ? activeNodes(inventory) : []).map((n) => [n.name.toLowerCase(), n.ip]));
 }
 
 export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1:6082'): Promise<LabStatus> {
@@ -49,7 +46,7 @@ export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1
   const manager = await Promise.all(
     managerChecks.map(async ([name, p, detail]) => ({ name, ok: await p, detail })),
   );
-  const leases = leaseNames(join(m.lab, 'dnsmasq.leases'));
+  const leases = await leaseNames(join(m.lab, 'dnsmasq.leases'));
   const nodes = await Promise.all(
     m.nodes.map(async (n) => {
       const [sshd, dockerd] = await Promise.all([tcpOpen(n.ip, 22), dockerPing(join(n.dir, 'docker.sock'))]);
