@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import { StreamAgent } from '../../src/adapters/docker/stream-agent.js';
 
 /** A plain Duplex (no socket methods) over a loopback TCP socket, like an SSH channel. */
@@ -47,4 +48,17 @@ test('requests go over streams from open(), kept alive and reused; errors of ope
 
   const failing = new StreamAgent(async () => { throw new Error('node1: host key has changed'); });
   await assert.rejects(get(failing, '/_ping'), /node1: host key has changed/);
+});
+
+test('inspecting the agent (docker-modem does it on every request, depth unlimited) stays one short line', async (t) => {
+  const server = createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const agent = new StreamAgent(async () => plainDuplex(connect(port, '127.0.0.1')));
+  t.after(() => agent.destroy());
+  await Promise.all([1, 2, 3].map((i) => get(agent, `/p${i}`)));
+  const text = inspect({ method: 'GET', agent }, { showHidden: true, depth: null });
+  assert.match(text, /StreamAgent \{ sockets: 0, free: [1-3], requests: 0 \}/);
+  assert.ok(text.length < 200, `inspect output is ${text.length} characters`);
 });
