@@ -28,6 +28,8 @@ if [ -n "$pids" ]; then
   for _ in $(seq 1 30); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
   pids=$(lab_pids)
   [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  # A process killed in the middle of disk I/O lingers; the next start must not meet it.
+  for _ in $(seq 1 100); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
 fi
 # Varnish's child runs as the varnish user under the same workdir name.
 pkill -KILL -f -- "-n $LAB/varnish" 2>/dev/null || true
@@ -56,4 +58,8 @@ done
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
 
 rm -f "$LAB"/*.pid "$LAB"/*/*.pid "$LAB"/*/docker.sock "$LAB/lab.json" 2>/dev/null || true
+# dockerd reuses "its" containerd when exec/containerd/containerd.pid names a live process: after
+# a crash that pid may belong to anything by now (pid_max is 32768 here), and dockerd then waits
+# 60 s for a containerd that is not there and gives up ("timeout waiting for containerd to start").
+rm -f "$LAB"/*/exec/containerd/containerd.pid 2>/dev/null || true
 exit 0

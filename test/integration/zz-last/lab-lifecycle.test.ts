@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -51,13 +52,19 @@ describe('lab lifecycle', () => {
     assert.equal((await cli(['lab', 'status'])).code, 0);
   });
 
-  it('after a crash, cleans stale namespaces, veths, pid files and daemons on up', async () => {
+  it('after a crash, cleans stale namespaces, veths, pid files and daemons on up', async (t) => {
     // A crash: every lab process killed at once, nothing cleaned, plus a namespace of an older run.
     await sh('pkill', ['-KILL', '-f', `${lab.lab}/`]);
     const stale = `${lab.bridge}-node99`;
     await sh('ip', ['netns', 'add', stale]);
     await sh('ip', ['link', 'add', `${lab.bridge}-v99`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', stale]);
     writeFileSync(join(lab.lab, 'dnsmasq.pid'), '999999\n');
+    // The killed containerd's pid file now names a live process (pids wrap at 32768 here): dockerd
+    // would take it for its containerd and wait 60 s for nothing, unless up removes the pid file.
+    const stranger = spawn('sleep', ['120'], { stdio: 'ignore' });
+    t.after(() => stranger.kill());
+    writeFileSync(join(lab.lab, 'manager', 'exec', 'containerd', 'containerd.pid'), String(stranger.pid));
+    writeFileSync(join(lab.nodes[0]!.dir, 'exec', 'containerd', 'containerd.pid'), String(stranger.pid));
     const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length)]);
     assert.equal(up.code, 0, up.stderr);
     assert.doesNotMatch((await sh('ip', ['netns', 'list'])).stdout, new RegExp(`${stale}\\b`));
