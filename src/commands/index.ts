@@ -9,6 +9,7 @@ import { registerNodes } from './nodes.js';
 import { registerPlan } from './plan.js';
 import { registerDeployPlan } from './deploy-plan.js';
 import { registerUpdateProxy } from './update-proxy.js';
+import { registerWatch } from './watch.js';
 import { registerStatus } from './status.js';
 import { registerRoutes } from './routes.js';
 import { registerHistory } from './history.js';
@@ -29,6 +30,7 @@ export function registerCommands(program: Command): void {
   registerPlan(program);
   registerDeployPlan(program);
   registerUpdateProxy(program);
+  registerWatch(program);
   registerStatus(program);
   registerRoutes(program);
   registerHistory(program);

@@ -6,6 +6,8 @@ import { EnvError, UserError } from '../errors.js';
 import { createApp } from '../api/app.js';
 import type { Jobs } from '../api/jobs.js';
 import { liveDeps } from '../api/live-deps.js';
+import { Watcher } from '../watch/watcher.js';
+import { parseInterval } from './watch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const SHUTDOWN_WAIT_MS = 90_000;
@@ -30,8 +32,12 @@ export function readToken(config: Config): string {
   return token;
 }
 
-/** Runs the API until SIGINT/SIGTERM; deploys in flight are waited for (they stop cleanly on the same signal). */
-export async function serve(listen: string | undefined): Promise<void> {
+/**
+ * Runs the API until SIGINT/SIGTERM; deploys in flight are waited for (they stop cleanly on the
+ * same signal). With `watch`, the routing watcher (cloudmatrix watch) runs in the same process.
+ */
+export async function serve(listen: string | undefined, watch?: string | boolean): Promise<void> {
+  const watchMs = watch === undefined || watch === false ? null : parseInterval(watch === true ? undefined : watch, '--watch');
   const config = loadConfig();
   const { host, port } = parseListen(listen ?? config.api.listen);
   const log = (l: string) => console.error(`${new Date().toISOString()} ${l}`);
@@ -44,15 +50,24 @@ export async function serve(listen: string | undefined): Promise<void> {
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token in ${config.api.tokenFile})`);
+  const stopWatching = new AbortController();
+  let watching: Promise<void> = Promise.resolve();
+  if (watchMs !== null) {
+    const watcher = new Watcher(config, { intervalMs: watchMs, log: (l) => log(`watch: ${l}`), signal: stopWatching.signal });
+    log(`watch: watching the nodes' cloudmatrix containers; full resync every ${watchMs / 1000} s`);
+    watching = watcher.run().catch((err: Error) => log(`watch: stopped: ${err.message}`));
+  }
   await new Promise<void>((resolve) => {
     const stop = async (sig: string) => {
       log(`${sig}: closing`);
+      stopWatching.abort();
       server.close();
       server.closeIdleConnections();
       const jobs = app.locals.jobs as Jobs;
       const until = Date.now() + SHUTDOWN_WAIT_MS;
       while (jobs.running().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
       server.closeAllConnections();
+      await watching;
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -65,7 +80,8 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the manager HTTP API, dashboard and metrics (bearer token from config api.tokenFile)')
     .option('--listen <host:port>', 'address to listen on (default: config api.listen, 127.0.0.1:8700)')
-    .action(async (opts: { listen?: string }) => {
-      await serve(opts.listen);
+    .option('--watch [interval]', 'also keep Varnish routing what runs, as `cloudmatrix watch` does (full resync every interval, default 30s)')
+    .action(async (opts: { listen?: string; watch?: string | boolean }) => {
+      await serve(opts.listen, opts.watch);
     });
 }

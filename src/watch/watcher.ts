@@ -1,0 +1,246 @@
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config.js';
+import { NodeEngines } from '../adapters/docker.js';
+import { listNodes, type NodeRef } from '../adapters/nodes.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import { liveLockHolder } from '../api/lock-holder.js';
+import { readCluster } from '../deploy/cluster.js';
+import { Proxy } from '../deploy/proxy.js';
+import { LABELS } from '../model/container-spec.js';
+import { routeChanges } from '../model/route-changes.js';
+import { routingTable } from '../model/routes.js';
+import type { RoutingTable } from '../model/routing.js';
+
+export interface WatchOptions {
+  /** full resync every this many ms, events or not (nodes come and go with their leases) */
+  intervalMs: number;
+  /** events are gathered this long before one resync */
+  debounceMs?: number;
+  /** how long to wait before re-subscribing to a node whose event stream broke */
+  retryMs?: number;
+  templatesDir?: string;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+export interface SyncResult {
+  /** why nothing was applied, when nothing was */
+  skipped?: string;
+  changed: boolean;
+  lines: string[];
+  vcl?: string;
+}
+
+/** Container events that can change where an app is routed. */
+const EVENTS = ['start', 'restart', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause'];
+const MAX_LINES = 20;
+const NOTHING_DEPLOYED = 'no plan is deployed';
+
+/**
+ * Keeps Varnish routing what runs: a container restarted by Docker (restart policy, a node's
+ * dockerd or the node itself rebooted) comes back on a new host port, a node disappears or its
+ * containers die, and the deployed plans' routes must follow without a deploy. Listens to every
+ * node's container events (cloudmatrix containers only) and resyncs on them and on a timer.
+ * Leaves routing alone while a deploy holds the lock: the deploy switches Varnish itself, and its
+ * new containers must not take traffic before they are healthy.
+ */
+export class Watcher {
+  private readonly engines: NodeEngines;
+  private readonly proxy: Proxy;
+  private readonly deployLock: string;
+  private readonly streams = new Map<string, { ip: string; stream: Readable }>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly failing = new Set<string>();
+  private lastSkip = '';
+  private last: RoutingTable | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+  private due = true;
+  private reason = 'start';
+
+  constructor(private readonly config: Config, private readonly opts: WatchOptions) {
+    this.engines = new NodeEngines(config);
+    this.proxy = new Proxy(config, opts.templatesDir);
+    this.deployLock = join(config.stateDir, 'deploy.lock');
+  }
+
+  /** Runs until the signal aborts: subscribe, resync when due, sleep until an event or the timer. */
+  async run(): Promise<void> {
+    const { signal } = this.opts;
+    const onAbort = () => this.wake?.();
+    signal.addEventListener('abort', onAbort);
+    let nextFull = 0;
+    try {
+      while (!signal.aborted) {
+        if (Date.now() >= nextFull) {
+          this.schedule('resync', 0);
+          nextFull = Date.now() + this.opts.intervalMs;
+        }
+        if (this.due) {
+          this.due = false;
+          const reason = this.reason;
+          try {
+            const r = await this.sync(reason);
+            if (r.skipped && r.skipped !== this.lastSkip) this.opts.log(`routing left alone: ${r.skipped}`);
+            if (r.skipped && r.skipped !== NOTHING_DEPLOYED) this.schedule('the deploy lock is free again', 1000);
+            this.lastSkip = r.skipped ?? '';
+          } catch (err) {
+            this.opts.log(`resync failed (${reason}): ${(err as Error).message}`);
+          }
+          await this.subscribe().catch((err: Error) => this.opts.log(`listing nodes failed: ${err.message}`));
+        }
+        await this.sleep(Math.max(0, nextFull - Date.now()));
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.close();
+    }
+  }
+
+  /**
+   * One resync: the deployed plans routed to the containers running now. Applied only when no
+   * deploy holds the lock before the read and after it (a deploy's preflight takes far longer
+   * than the read, so its new containers cannot be in a read that both checks passed).
+   */
+  async sync(reason: string): Promise<SyncResult> {
+    const plans = new PlanStore(this.config.stateDir).list();
+    if (plans.length === 0) return { changed: false, lines: [], skipped: NOTHING_DEPLOYED };
+    const busy = () => {
+      const h = liveLockHolder(this.deployLock);
+      return h ? `${h.command} (pid ${h.pid}) holds the deploy lock since ${h.startedAt}` : null;
+    };
+    const before = busy();
+    if (before) return { changed: false, lines: [], skipped: before };
+    const cluster = await readCluster(await listNodes(this.config), this.engines);
+    const after = busy();
+    if (after) return { changed: false, lines: [], skipped: after };
+    const table = routingTable(plans, cluster.containers);
+    const result = await this.proxy.apply(table);
+    const lines = routeChanges(this.last, table);
+    this.last = table;
+    if (result.changed) {
+      const backends = table.apps.reduce((n, a) => n + a.backends.length, 0);
+      const unreachable = cluster.unreachable.map((u) => `${u.node} unreachable: ${u.message}`);
+      this.opts.log(`varnish: loaded ${result.name} (${reason}): ${table.apps.length} app(s), ${backends} backend(s)`);
+      for (const l of [...unreachable, ...lines].slice(0, MAX_LINES)) this.opts.log(`  ${l}`);
+      if (unreachable.length + lines.length > MAX_LINES) this.opts.log(`  ... and ${unreachable.length + lines.length - MAX_LINES} more`);
+    }
+    return { changed: result.changed, lines, vcl: result.name };
+  }
+
+  /** An event stream per node that has none (or whose address changed), and no stream for gone nodes. */
+  private async subscribe(): Promise<void> {
+    const nodes = await listNodes(this.config);
+    const names = new Set(nodes.map((n) => n.name));
+    for (const [name, s] of this.streams) {
+      const node = nodes.find((n) => n.name === name);
+      if (!names.has(name) || node?.ip !== s.ip) this.drop(name);
+    }
+    await Promise.all(nodes.filter((n) => !this.streams.has(n.name) && (this.retryAt.get(n.name) ?? 0) <= Date.now()).map((n) => this.listen(n)));
+  }
+
+  private async listen(node: NodeRef): Promise<void> {
+    let stream: Readable;
+    try {
+      stream = (await this.engines.get(node).getEvents({
+        filters: { type: ['container'], label: [LABELS.plan], event: EVENTS },
+      })) as unknown as Readable;
+    } catch (err) {
+      this.retryLater(node.name);
+      if (!this.failing.has(node.name)) this.opts.log(`${node.name}: no event stream (${(err as Error).message}); retrying`);
+      this.failing.add(node.name);
+      return;
+    }
+    if (this.failing.delete(node.name)) this.opts.log(`${node.name}: event stream back`);
+    if (this.opts.signal.aborted) {
+      stream.destroy();
+      return;
+    }
+    this.streams.set(node.name, { ip: node.ip, stream });
+    let buffered = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.onEvent(node.name, line);
+    });
+    const ended = (why: string) => {
+      if (this.streams.get(node.name)?.stream !== stream) return;
+      this.streams.delete(node.name);
+      if (!this.opts.signal.aborted) {
+        this.retryLater(node.name);
+        this.opts.log(`${node.name}: event stream ${why}; resyncing`);
+        this.schedule(`${node.name} event stream ${why}`, 0);
+      }
+    };
+    stream.once('error', (err: Error) => ended(`failed: ${err.message}`));
+    stream.once('end', () => ended('ended'));
+    stream.once('close', () => ended('closed'));
+  }
+
+  private onEvent(node: string, line: string): void {
+    if (!line.trim()) return;
+    let e: { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      return;
+    }
+    const name = e.Actor?.Attributes?.name ?? '?';
+    this.schedule(`${node}: ${name} ${e.Action ?? 'event'}`, this.opts.debounceMs ?? 300);
+  }
+
+  /** A resync within `delayMs`; events arriving meanwhile join it (the first reason is told). */
+  private schedule(reason: string, delayMs: number): void {
+    if (this.timer) return;
+    this.reason = reason;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.due = true;
+      this.wake?.();
+    }, delayMs);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.due || this.opts.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** A resync once `retryMs` has passed, so a node whose stream broke is subscribed again soon. */
+  private retryLater(node: string): void {
+    const ms = this.opts.retryMs ?? 5000;
+    this.retryAt.set(node, Date.now() + ms);
+    const t = setTimeout(() => {
+      this.retries.delete(t);
+      this.schedule(`${node}: retrying its event stream`, 0);
+    }, ms + 50);
+    this.retries.add(t);
+  }
+
+  private drop(name: string): void {
+    const s = this.streams.get(name);
+    this.streams.delete(name);
+    s?.stream.destroy();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
+    for (const name of [...this.streams.keys()]) this.drop(name);
+    this.engines.closeAll();
+    this.proxy.close();
+  }
+}
