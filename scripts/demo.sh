@@ -44,8 +44,9 @@ show -H 'Host: unknown.matrix.test' http://127.0.0.1:6081/ -o /dev/null -w '%{ht
 
 step "done"
 cat <<TEXT
-The dashboard and HTTP API: cloudmatrix serve   (then open http://127.0.0.1:8700/ ;
+The dashboard and HTTP API: cloudmatrix serve --watch   (then open http://127.0.0.1:8700/ ;
 the API token is in $(node -e "console.log(JSON.parse(require('fs').readFileSync('/var/lib/cloudmatrix/config.json','utf8')).api.tokenFile)"))
+(--watch keeps Varnish routing what runs: docker restart a container and see its new port routed)
 Try: cloudmatrix ps | cloudmatrix history | cloudmatrix routes
 The legacy plan (same apps and hosts): cloudmatrix undeploy hello && cloudmatrix deploy-plan plans/applications.plan
 Remove everything: cloudmatrix undeploy hello && cloudmatrix lab down
