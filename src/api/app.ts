@@ -19,7 +19,8 @@ export interface AppOptions {
 
 /**
  * The manager's HTTP API and dashboard. Open: /healthz and the dashboard's static files;
- * everything else wants the bearer token. The jobs (deploys in flight) are in app.locals.jobs.
+ * everything else wants the bearer token. The jobs (deploys in flight) are in app.locals.jobs,
+ * the metrics (ApiMetrics) in app.locals.metrics.
  */
 export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   const log = deps.log ?? (() => undefined);
@@ -28,6 +29,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.locals.jobs = jobs;
+  app.locals.metrics = metrics;
   app.use((req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'" });
     // Path only: a query string is the client's and may carry anything.

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeployReport } from '../deploy/deploy.js';
+import type { ResyncOutcome } from '../watch/watcher.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 
@@ -8,6 +9,8 @@ const SCRAPE_CACHE_MS = 5000;
 export interface ApiMetrics {
   registry: Registry;
   deployEnded(kind: string, outcome: { report?: DeployReport; error?: unknown }, seconds: number): void;
+  /** one resync of the routing watcher (serve --watch) ended so */
+  watchResynced(result: ResyncOutcome): void;
 }
 
 /**
@@ -50,6 +53,11 @@ export function createMetrics(deps: Pick<ApiDeps, 'nodes' | 'apps' | 'history'>,
       });
     },
   });
+  const resyncs = new Counter({
+    name: 'cloudmatrix_watch_resyncs_total', help: 'Resyncs of the routing watcher (serve --watch), by result: reloaded, unchanged, skipped (a deploy held the lock), failed',
+    labelNames: ['result'], registers: [registry],
+  });
+  const lastResync = new Gauge({ name: 'cloudmatrix_watch_last_resync_timestamp_seconds', help: 'When the routing watcher last resynced (reloaded or unchanged)', registers: [registry] });
   const perApp = (name: string, help: string, value: (a: { healthy: number; desired: number }) => number) =>
     new Gauge({
       name, help, labelNames: ['plan', 'app'], registers: [registry],
@@ -67,6 +75,10 @@ export function createMetrics(deps: Pick<ApiDeps, 'nodes' | 'apps' | 'history'>,
     deployEnded(kind, outcome, seconds) {
       deploys.inc({ kind, result: outcome.report ? outcome.report.result : 'error' });
       duration.observe({ kind }, seconds);
+    },
+    watchResynced(result) {
+      resyncs.inc({ result });
+      if (result === 'reloaded' || result === 'unchanged') lastResync.setToCurrentTime();
     },
   };
 }

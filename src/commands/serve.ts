@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { EnvError, UserError } from '../errors.js';
 import { createApp } from '../api/app.js';
 import type { Jobs } from '../api/jobs.js';
+import type { ApiMetrics } from '../api/metrics.js';
 import { liveDeps } from '../api/live-deps.js';
 import { Watcher } from '../watch/watcher.js';
 import { parseInterval } from './watch.js';
@@ -53,7 +54,10 @@ export async function serve(listen: string | undefined, watch?: string | boolean
   const stopWatching = new AbortController();
   let watching: Promise<void> = Promise.resolve();
   if (watchMs !== null) {
-    const watcher = new Watcher(config, { intervalMs: watchMs, log: (l) => log(`watch: ${l}`), signal: stopWatching.signal });
+    const metrics = app.locals.metrics as ApiMetrics;
+    const watcher = new Watcher(config, {
+      intervalMs: watchMs, log: (l) => log(`watch: ${l}`), signal: stopWatching.signal, onResync: (r) => metrics.watchResynced(r),
+    });
     log(`watch: watching the nodes' cloudmatrix containers; full resync every ${watchMs / 1000} s`);
     watching = watcher.run().catch((err: Error) => log(`watch: stopped: ${err.message}`));
   }

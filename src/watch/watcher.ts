@@ -12,6 +12,8 @@ import { routeChanges } from '../model/route-changes.js';
 import { routingTable } from '../model/routes.js';
 import type { RoutingTable } from '../model/routing.js';
 
+export type ResyncOutcome = 'reloaded' | 'unchanged' | 'skipped' | 'failed';
+
 export interface WatchOptions {
   /** full resync every this many ms, events or not (nodes come and go with their leases) */
   intervalMs: number;
@@ -22,6 +24,8 @@ export interface WatchOptions {
   templatesDir?: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** told how each resync of run() ended (for metrics) */
+  onResync?: (outcome: ResyncOutcome) => void;
 }
 
 export interface SyncResult {
@@ -83,10 +87,12 @@ export class Watcher {
           const reason = this.reason;
           try {
             const r = await this.sync(reason);
+            this.opts.onResync?.(r.skipped ? 'skipped' : r.changed ? 'reloaded' : 'unchanged');
             if (r.skipped && r.skipped !== this.lastSkip) this.opts.log(`routing left alone: ${r.skipped}`);
             if (r.skipped && r.skipped !== NOTHING_DEPLOYED) this.schedule('the deploy lock is free again', 1000);
             this.lastSkip = r.skipped ?? '';
           } catch (err) {
+            this.opts.onResync?.('failed');
             this.opts.log(`resync failed (${reason}): ${(err as Error).message}`);
           }
           await this.subscribe().catch((err: Error) => this.opts.log(`listing nodes failed: ${err.message}`));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,6 +152,11 @@ describe('watch: Varnish follows what runs, without a deploy', () => {
     await onNode(first!.node, (docker) => docker.getContainer(first!.id).restart({ t: 1 }));
     await untilRoutedAsRunning();
     assert.match(log, /watch: varnish: loaded \S+ \(\S+: \S+ \w+\)/);
+    const url = /on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log)?.[1];
+    assert.ok(url, log);
+    const token = readFileSync(config.api.tokenFile!, 'utf8').trim();
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) })).text();
+    assert.ok(Number(/^cloudmatrix_watch_resyncs_total\{result="reloaded"\} (\d+)$/m.exec(metrics)?.[1]) >= 1, metrics);
     serve.kill('SIGTERM');
     assert.equal(await Promise.race([exited, sleep(10_000).then(() => 'timeout' as const)]), 0, log);
     watcher = null;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApp } from '../../src/api/app.js';
 import { FAKE_TOKEN, fakeDeps, fakeReport } from '../../src/api/fake-deps.js';
+import type { ApiMetrics } from '../../src/api/metrics.js';
 
 const auth = { Authorization: `Bearer ${FAKE_TOKEN}` };
 const plan = 'domain: matrix.test\napps:\n  web:\n    image: cloud/web:1\n';
@@ -61,4 +62,19 @@ test('scrapes are cached for a few seconds; a failing source is left out and cou
   // Series are collected in parallel: a failure shows from the next scrape on.
   assert.ok(value(second, 'cloudmatrix_metrics_source_errors_total{source="apps"}')! >= 2);
   assert.doesNotMatch(first, /cloudmatrix_app_healthy_replicas\{/);
+});
+
+test('the routing watcher of serve --watch counts its resyncs by result and stamps the last good one', async () => {
+  const app = createApp(fakeDeps());
+  const before = (await request(app).get('/metrics').set(auth).expect(200)).text;
+  assert.equal(value(before, 'cloudmatrix_watch_last_resync_timestamp_seconds'), 0);
+  const metrics = app.locals.metrics as ApiMetrics;
+  for (const r of ['reloaded', 'unchanged', 'unchanged', 'skipped', 'failed'] as const) metrics.watchResynced(r);
+  const text = (await request(app).get('/metrics').set(auth).expect(200)).text;
+  assert.equal(value(text, 'cloudmatrix_watch_resyncs_total{result="reloaded"}'), 1);
+  assert.equal(value(text, 'cloudmatrix_watch_resyncs_total{result="unchanged"}'), 2);
+  assert.equal(value(text, 'cloudmatrix_watch_resyncs_total{result="skipped"}'), 1);
+  assert.equal(value(text, 'cloudmatrix_watch_resyncs_total{result="failed"}'), 1);
+  const stamp = value(text, 'cloudmatrix_watch_last_resync_timestamp_seconds')!;
+  assert.ok(Math.abs(stamp - Date.now() / 1000) < 60, String(stamp));
 });
