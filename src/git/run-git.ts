@@ -30,14 +30,14 @@ export function exportTree(gitDir: string, commit: string, dest: string): Promis
     tar.stderr.on('data', (d: Buffer) => (errors += d.toString()));
     archive.stdout.pipe(tar.stdin);
     const timer = setTimeout(() => (archive.kill(), tar.kill()), TIMEOUT_MS);
-    let archiveCode: number | null = null;
     archive.on('error', (e) => reject(new EnvError(`git archive: ${e.message}`)));
     tar.on('error', (e) => reject(new EnvError(`tar: ${e.message}`)));
-    archive.on('close', (code) => (archiveCode = code));
-    tar.on('close', (code) => {
+    // Both must have ended: tar can close before git archive's 'close' is seen (that race read as "exit null/0").
+    const closed = (p: ReturnType<typeof spawn>) => new Promise<number | null>((done) => p.on('close', (code) => done(code)));
+    void Promise.all([closed(archive), closed(tar)]).then(([archiveCode, tarCode]) => {
       clearTimeout(timer);
-      if (code === 0 && archiveCode === 0) resolve();
-      else reject(new EnvError(`cannot export ${commit.slice(0, 12)}: ${errors.trim().split('\n').pop() || `exit ${archiveCode}/${code}`}`));
+      if (tarCode === 0 && archiveCode === 0) resolve();
+      else reject(new EnvError(`cannot export ${commit.slice(0, 12)}: ${errors.trim().split('\n').pop() || `exit ${archiveCode}/${tarCode}`}`));
     });
   });
 }

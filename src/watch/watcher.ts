@@ -85,6 +85,8 @@ export class Watcher {
         if (this.due) {
           this.due = false;
           const reason = this.reason;
+          // Subscribe first: an event that comes while the nodes are read then triggers another resync.
+          await this.subscribe().catch((err: Error) => this.opts.log(`listing nodes failed: ${err.message}`));
           try {
             const r = await this.sync(reason);
             this.opts.onResync?.(r.skipped ? 'skipped' : r.changed ? 'reloaded' : 'unchanged');
@@ -95,7 +97,6 @@ export class Watcher {
             this.opts.onResync?.('failed');
             this.opts.log(`resync failed (${reason}): ${(err as Error).message}`);
           }
-          await this.subscribe().catch((err: Error) => this.opts.log(`listing nodes failed: ${err.message}`));
         }
         await this.sleep(Math.max(0, nextFull - Date.now()));
       }
@@ -108,20 +109,23 @@ export class Watcher {
   /**
    * One resync: the deployed plans routed to the containers running now. Applied only when no
    * deploy holds the lock before the read and after it (a deploy's preflight takes far longer
-   * than the read, so its new containers cannot be in a read that both checks passed).
+   * than the read, so its new containers cannot be in a read that both checks passed) and the
+   * deployed plans did not change meanwhile (a whole deploy fitting in a slow read).
    */
   async sync(reason: string): Promise<SyncResult> {
-    const plans = new PlanStore(this.config.stateDir).list();
-    if (plans.length === 0) return { changed: false, lines: [], skipped: NOTHING_DEPLOYED };
+    const store = new PlanStore(this.config.stateDir);
     const busy = () => {
       const h = liveLockHolder(this.deployLock);
       return h ? `${h.command} (pid ${h.pid}) holds the deploy lock since ${h.startedAt}` : null;
     };
     const before = busy();
     if (before) return { changed: false, lines: [], skipped: before };
+    const plans = store.list();
+    if (plans.length === 0) return { changed: false, lines: [], skipped: NOTHING_DEPLOYED };
     const cluster = await readCluster(await listNodes(this.config), this.engines);
     const after = busy();
     if (after) return { changed: false, lines: [], skipped: after };
+    if (JSON.stringify(store.list()) !== JSON.stringify(plans)) return { changed: false, lines: [], skipped: 'the deployed plans changed while the nodes were read' };
     const table = routingTable(plans, cluster.containers);
     const result = await this.proxy.apply(table);
     const lines = routeChanges(this.last, table);
