@@ -86,9 +86,15 @@ export class Watcher {
           this.due = false;
           const reason = this.reason;
           // Subscribe first: an event that comes while the nodes are read then triggers another resync.
-          await this.subscribe().catch((err: Error) => this.opts.log(`listing nodes failed: ${err.message}`));
+          let nodes: NodeRef[] | undefined;
           try {
-            const r = await this.sync(reason);
+            nodes = await listNodes(this.config);
+            await this.subscribe(nodes);
+          } catch (err) {
+            this.opts.log(`listing nodes failed: ${(err as Error).message}`);
+          }
+          try {
+            const r = await this.sync(reason, nodes);
             this.opts.onResync?.(r.skipped ? 'skipped' : r.changed ? 'reloaded' : 'unchanged');
             if (r.skipped && r.skipped !== this.lastSkip) this.opts.log(`routing left alone: ${r.skipped}`);
             if (r.skipped && r.skipped !== NOTHING_DEPLOYED) this.schedule('the deploy lock is free again', 1000);
@@ -112,7 +118,7 @@ export class Watcher {
    * than the read, so its new containers cannot be in a read that both checks passed) and the
    * deployed plans did not change meanwhile (a whole deploy fitting in a slow read).
    */
-  async sync(reason: string): Promise<SyncResult> {
+  async sync(reason: string, nodes?: readonly NodeRef[]): Promise<SyncResult> {
     const store = new PlanStore(this.config.stateDir);
     const busy = () => {
       const h = liveLockHolder(this.deployLock);
@@ -122,7 +128,7 @@ export class Watcher {
     if (before) return { changed: false, lines: [], skipped: before };
     const plans = store.list();
     if (plans.length === 0) return { changed: false, lines: [], skipped: NOTHING_DEPLOYED };
-    const cluster = await readCluster(await listNodes(this.config), this.engines);
+    const cluster = await readCluster(nodes ?? (await listNodes(this.config)), this.engines);
     const after = busy();
     if (after) return { changed: false, lines: [], skipped: after };
     if (JSON.stringify(store.list()) !== JSON.stringify(plans)) return { changed: false, lines: [], skipped: 'the deployed plans changed while the nodes were read' };
@@ -141,8 +147,7 @@ export class Watcher {
   }
 
   /** An event stream per node that has none (or whose address changed), and no stream for gone nodes. */
-  private async subscribe(): Promise<void> {
-    const nodes = await listNodes(this.config);
+  private async subscribe(nodes: readonly NodeRef[]): Promise<void> {
     const names = new Set(nodes.map((n) => n.name));
     for (const [name, s] of this.streams) {
       const node = nodes.find((n) => n.name === name);

@@ -65,10 +65,11 @@ async function onNode(node: string, fn: (docker: ReturnType<NodeEngines['get']>)
   }
 }
 
-async function waitForOutput(re: RegExp, maxMs = 15_000): Promise<void> {
+/** Polls (at most maxMs) until `re` matches the output of a child process (by default the watcher's). */
+async function waitForOutput(re: RegExp, maxMs = 15_000, text = () => output): Promise<void> {
   const deadline = Date.now() + maxMs;
-  while (!re.test(output)) {
-    if (Date.now() > deadline) assert.fail(`no ${re} in watch's output within ${maxMs} ms:\n${output}`);
+  while (!re.test(text())) {
+    if (Date.now() > deadline) assert.fail(`no ${re} in the output within ${maxMs} ms:\n${text()}`);
     await sleep(100);
   }
 }
@@ -146,8 +147,7 @@ describe('watch: Varnish follows what runs, without a deploy', () => {
     serve.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
     serve.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 15_000;
-    while (!/watch: watching .* every 20 s/.test(log) && Date.now() < deadline) await sleep(100);
+    await waitForOutput(/watch: watching .* every 20 s/, 15_000, () => log);
     const [first] = await mine();
     await onNode(first!.node, (docker) => docker.getContainer(first!.id).restart({ t: 1 }));
     await untilRoutedAsRunning();
