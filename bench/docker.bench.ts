@@ -4,10 +4,10 @@ import { loadConfig, type Config } from '../src/config.js';
 import { NodeEngines } from '../src/adapters/docker.js';
 import { checkHostKey, lookupNames, parseKnownHosts } from '../src/adapters/docker/known-hosts.js';
 import { listNodes, type NodeRef } from '../src/adapters/nodes.js';
-import { createImage } from '../src/commands/create-image.js';
-import { installImage } from '../src/commands/install-image.js';
+import { createImage } from '../src/images/create.js';
+import { installImage } from '../src/images/install.js';
 import { listCloudContainers } from '../src/commands/ps.js';
-import { runContainer } from '../src/commands/run-container.js';
+import { runContainer } from '../src/containers/run.js';
 import { LABELS } from '../src/model/container-spec.js';
 import { median, timeRuns, type BenchResult } from './lib.js';
 
@@ -44,7 +44,7 @@ async function removeBenchContainers(nodes: readonly NodeRef[], engines: NodeEng
   await Promise.all(nodes.map(async (node) => {
     const docker = engines.get(node);
     const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.app}=${APP}`] } });
-    await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    await Promise.all(list.map((c) => docker.removeContainer(c.Id)));
   }));
 }
 

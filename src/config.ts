@@ -5,6 +5,8 @@ import { UserError } from './errors.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/cloudmatrix';
 
+const ms = z.number().int().min(100).max(86_400_000);
+
 const staticNode = z.object({ name: z.string().min(1), ip: z.string().min(1) }).strict();
 
 export const configSchema = z
@@ -31,6 +33,18 @@ export const configSchema = z
       .strict(),
     localDocker: z.object({ socketPath: z.string().min(1) }).strict(),
     staticNodes: z.array(staticNode).default([]),
+    timeouts: z
+      .object({
+        dockerCallMs: ms.describe('one Docker Engine API call (ping, list, inspect, create, start, remove)'),
+        dockerIdleMs: ms.describe('a pull or push that reports no progress for this long is dropped'),
+        dockerTransferMs: ms.describe('a pull or push, start to end'),
+        dockerHeartbeatMs: ms.describe('event streams are checked with a ping this often'),
+        registryMs: ms.describe('one request to the registry'),
+        varnishCliMs: ms.describe("one command on Varnish's admin port (a VCL compile included)"),
+      })
+      .partial()
+      .strict()
+      .default({}),
     api: z
       .object({
         listen: z.string().default('127.0.0.1:8700'),

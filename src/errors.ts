@@ -16,8 +16,28 @@ export class EnvError extends Error {
   }
 }
 
+/** Stopped by a signal (Ctrl-C, SIGTERM) before the work was done: exit status 1, not bad input. */
+export class Interrupted extends EnvError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Interrupted';
+  }
+}
+
+/**
+ * A command that ran to its end and already told the user what failed (a deploy with a failed
+ * app, ps with an unreachable node): exit status 1, and nothing more is printed unless a message is given.
+ */
+export class CommandFailed extends Error {
+  readonly exitCode = 1;
+  constructor(message = '') {
+    super(message);
+    this.name = 'CommandFailed';
+  }
+}
+
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof UserError || err instanceof EnvError) return err.exitCode;
+  if (err instanceof UserError || err instanceof EnvError || err instanceof CommandFailed) return err.exitCode;
   return 1;
 }
 

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Config } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
+import { DockerEngine } from '../../src/adapters/docker.js';
 import { ensureImage } from '../../src/adapters/docker/node-image.js';
 import { dockerSocketPath, listNodes } from '../../src/adapters/nodes.js';
 import { RegistryClient } from '../../src/adapters/registry.js';
 import { findRegistryImage } from '../../src/adapters/registry-image.js';
-import { createImage } from '../../src/commands/create-image.js';
-import { installImage } from '../../src/commands/install-image.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { createImage } from '../../src/images/create.js';
+import { installImage } from '../../src/images/install.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import { deployPlan, type DeployOptions, type DeployReport } from '../../src/deploy/deploy.js';
 import { repoName, resolveImage, type ImageRef } from '../../src/model/image-ref.js';
 
@@ -65,7 +66,7 @@ export async function registryImage(config: Config, appDir: string, name: string
 
 /** Every node holds the image (by digest) before any timed phase, so no phase pays a pull. */
 export async function prepull(nodes: readonly BenchNode[], ref: ImageRef & { digest: string }): Promise<void> {
-  await Promise.all(nodes.map((n) => ensureImage(n.docker, n.name, ref, () => undefined)));
+  await Promise.all(nodes.map((n) => ensureImage(new DockerEngine(n.name, n.docker), ref, () => undefined)));
 }
 
 export const byDigest = (ref: ImageRef & { digest: string }) => `${repoName(ref)}@${ref.digest}`;
@@ -116,7 +117,7 @@ export async function timedDeploy(config: Config, opts: Omit<DeployOptions, 'log
 export async function undeployQuietly(config: Config, plan: string): Promise<number> {
   return whileLocked(`undeploy ${plan}`, async () => {
     try {
-      return await undeploy(config, plan);
+      return (await undeploy(config, plan)).removed;
     } catch (err) {
       if (/is not deployed/.test((err as Error).message)) return 0;
       throw err;

@@ -32,7 +32,7 @@ export class Jobs {
 
   /** Starts `work` in the background; `onEnd` sees the report or the error (metrics). */
   start(
-    kind: Job['kind'], work: (log: Log) => Promise<DeployReport>,
+    kind: Job['kind'], work: (log: Log, id: string) => Promise<DeployReport>,
     onEnd: (job: Job, outcome: { report?: DeployReport; error?: unknown }) => void,
     describe: (err: unknown) => { message: string; status: number },
   ): Job {
@@ -45,9 +45,11 @@ export class Jobs {
       job.events.push(e);
       job.emitter.emit('event', e);
     };
-    // Deferred so that the 202 is sent before the first line can be logged.
+    // Deferred so that the 202 is sent before the first line can be logged; the job counts as
+    // running from now on, so a request that comes meanwhile is refused (409).
     setImmediate(() => {
-      work((line) => push({ type: 'progress', line }))
+      Promise.resolve()
+        .then(() => work((line) => push({ type: 'progress', line }), job.id))
         .then((report) => {
           job.state = 'done';
           push({ type: 'done', report });

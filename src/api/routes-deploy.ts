@@ -1,8 +1,9 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
 import { planSummary } from '../commands/plan.js';
+import { reservedPlanName } from '../model/names.js';
 import { isLegacyPlan, parsePlan } from '../model/plan.js';
 import type { ApiDeps } from './deps.js';
 import { errorBody } from './errors.js';
@@ -11,7 +12,10 @@ import type { ApiMetrics } from './metrics.js';
 import { streamJob } from './sse.js';
 import { parseOr400 } from './validate.js';
 
-const planNameField = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected 1-63 of a-z 0-9 _ -, starting with a letter or digit');
+const planNameField = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected 1-63 of a-z 0-9 _ -, starting with a letter or digit')
+  .refine((name) => reservedPlanName(name) === null, { message: 'this plan name is reserved (cloudmatrix labels the containers that run-container starts with it)' });
 const checkBody = z.object({ name: planNameField.optional(), plan: z.string().min(1, 'the plan text is empty') }).strict();
 const deployBody = z.object({ name: planNameField, plan: z.string().min(1, 'the plan text is empty'), dryRun: z.boolean().optional() }).strict();
 const rollbackBody = z.object({ to: z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a revision (hex) or its prefix').optional() }).strict();
@@ -54,11 +58,15 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
     if (!parsed.plan) return void res.status(422).json({ ok: false, errors: parsed.errors });
     const conflict = busy(!body.dryRun);
     if (conflict) return void res.status(409).json({ error: conflict });
-    await mkdir(deps.uploadsDir, { recursive: true });
-    const planFile = join(deps.uploadsDir, file);
-    await writeFile(`${planFile}.tmp`, body.plan, { mode: 0o644 });
-    await rename(`${planFile}.tmp`, planFile);
-    const job = start('deploy', (log) => deps.deploy({ planFile, dryRun: body.dryRun === true, log }));
+    // The job slot is taken here, synchronously after the check: a second request sees it busy.
+    // Each job writes its plan in a folder of its own, so two uploads of one name never mix.
+    const job = start('deploy', async (log, id) => {
+      const dir = join(deps.uploadsDir, id);
+      await mkdir(dir, { recursive: true });
+      const planFile = join(dir, file);
+      await writeFile(planFile, body.plan, { mode: 0o644 });
+      return deps.deploy({ planFile, dryRun: body.dryRun === true, log });
+    });
     res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events` });
   });
 

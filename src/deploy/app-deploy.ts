@@ -1,4 +1,4 @@
-import type { NodeEngines } from '../adapters/docker.js';
+import { DeadlineError, type NodeEngine } from '../adapters/docker.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
 import type { NodeRef } from '../adapters/nodes.js';
 import { waitHealthy } from '../adapters/http-health.js';
@@ -9,21 +9,27 @@ import { repoName } from '../model/image-ref.js';
 import type { AppSpec } from '../model/plan.js';
 import type { RouteBackend } from '../model/routing.js';
 import type { Action, StartAction, StopAction } from '../model/types.js';
-import { containerState, lastLogLines, removeContainer, startContainer, stopContainer } from './container-ops.js';
+import { containerState, lastLogLines, startContainer, stopContainer } from './container-ops.js';
 import type { ResolvedImage } from './preflight.js';
 
 export interface AppDeployContext {
   planName: string;
-  engines: NodeEngines;
+  engineOf(node: string): NodeEngine;
   nodes: ReadonlyMap<string, NodeRef>;
   /** containers as listed before the deploy */
   containers: readonly CloudContainer[];
+  /** whether a container passed its health check under a deploy (orphans did not) */
+  isKnownGood(id: string): boolean;
+  /** records that a new container passed its health check, before any traffic is switched to it */
+  markKnownGood(c: { id: string; app: string; node: string; name: string; revision: string }): void;
   images: ReadonlyMap<string, ResolvedImage>;
   /** routes the app to exactly these backends (all other apps unchanged) and reloads Varnish */
   switchTo(app: string, backends: RouteBackend[]): Promise<void>;
   progress(app: string, node: string, message: string): void;
   healthDeadlineMs: number;
   drainMs: number;
+  /** how often a starting container is checked for an early exit */
+  exitPollMs?: number;
   signal: AbortSignal;
 }
 
@@ -45,12 +51,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class AppFailure extends Error {}
 
-async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, created: string[], signal: AbortSignal): Promise<Started> {
+async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, created: Map<string, string>, signal: AbortSignal): Promise<Started> {
   const node = ctx.nodes.get(a.node)!;
-  const docker = ctx.engines.get(node);
+  const engine = ctx.engineOf(a.node);
   const image = ctx.images.get(app.image)!;
-  if (await ensureImage(docker, a.node, image.ref, () => undefined)) {
-    ctx.progress(a.app, a.node, `pulled ${repoName(image.ref)}@${image.digest.slice(7, 19)}`);
+  try {
+    if (await ensureImage(engine, image.ref, () => undefined)) {
+      ctx.progress(a.app, a.node, `pulled ${repoName(image.ref)}@${image.digest.slice(7, 19)}`);
+    }
+  } catch (err) {
+    throw new AppFailure(`${a.node}: cannot get the image: ${(err as Error).message}`);
   }
   if (signal.aborted) throw new AppFailure('interrupted');
   const spec = containerSpec({
@@ -59,41 +69,57 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   });
   let started;
   try {
-    started = await startContainer(docker, spec, a.port);
+    started = await startContainer(engine, spec, a.port);
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
-    if (id) created.push(id);
-    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(docker, id) : ''}`);
+    if (id) created.set(id, a.node);
+    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(engine, id) : ''}`);
   }
-  created.push(started.id);
+  created.set(started.id, a.node);
   ctx.progress(a.app, a.node, `started ${a.name} on ${node.ip}:${started.hostPort}`);
   const target = { address: node.ip, port: started.hostPort, path: app.health.path };
   const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal };
   const watching = new AbortController();
   try {
-    await Promise.race([waitHealthy(target, checks), exitWatch(docker, started.id, watching.signal)]);
+    await Promise.race([waitHealthy(target, checks), exitWatch(engine, started.id, watching.signal, ctx.exitPollMs ?? 1000)]);
   } catch (err) {
     if (signal.aborted && !ctx.signal.aborted) throw new AppFailure('cancelled: another replica failed');
-    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(docker, started.id)}`);
+    if (err instanceof DeadlineError) throw new AppFailure(`${a.node}: ${a.name}: ${err.message}`);
+    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(engine, started.id)}`);
   } finally {
     watching.abort();
   }
+  ctx.markKnownGood({ id: started.id, app: a.app, node: a.node, name: a.name, revision: a.revision });
   ctx.progress(a.app, a.node, `healthy ${a.name}`);
   return { action: a, id: started.id, backend: { container: a.name, node: a.node, address: node.ip, port: started.hostPort } };
 }
 
-async function logTail(docker: ReturnType<NodeEngines['get']>, id: string): Promise<string> {
-  const logs = await lastLogLines(docker, id);
+async function logTail(engine: NodeEngine, id: string): Promise<string> {
+  const logs = await lastLogLines(engine, id);
   return logs ? `; last log lines: ${logs.split('\n').slice(-5).join(' | ')}` : '';
 }
 
-/** Rejects as soon as the container stops running (polled until `stop`), so a crash fails fast. */
-async function exitWatch(docker: ReturnType<NodeEngines['get']>, id: string, stop: AbortSignal): Promise<never> {
+/**
+ * Rejects as soon as the container stops running (polled until `stop`), so a crash fails fast.
+ * A failed inspect is no exit: three in a row are (the node is not answering), and a missed
+ * deadline is at once.
+ */
+async function exitWatch(engine: NodeEngine, id: string, stop: AbortSignal, everyMs: number): Promise<never> {
+  let failures = 0;
   while (!stop.aborted) {
-    await sleep(1000);
+    await sleep(everyMs);
     if (stop.aborted) break;
-    const s = await containerState(docker, id);
-    if (!s.running && !stop.aborted) throw new Error(`container exited${s.exitCode === undefined ? '' : ` with status ${s.exitCode}`}`);
+    let s;
+    try {
+      s = await containerState(engine, id);
+      failures = 0;
+    } catch (err) {
+      if (err instanceof DeadlineError || ++failures >= 3) throw err;
+      continue;
+    }
+    if (!s.running && !stop.aborted) {
+      throw new Error(s.gone ? 'container was removed' : `container exited${s.exitCode === undefined ? '' : ` with status ${s.exitCode}`}`);
+    }
   }
   return new Promise<never>(() => undefined);
 }
@@ -111,17 +137,16 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
   const preStops = firstStart < 0 ? [] : stops.filter((s) => actions.indexOf(s) < firstStart);
   const postStops = stops.filter((s) => !preStops.includes(s));
   const stopping = new Set(stops.map((s) => s.containerId));
-  const old = ctx.containers.filter((c) => c.plan === ctx.planName && c.app === name && routable(c));
+  const old = ctx.containers.filter((c) => c.plan === ctx.planName && c.app === name && routable(c) && ctx.isKnownGood(c.id));
   const kept = old.filter((c) => !stopping.has(c.id)).map(backendOf);
-  const engineOf = (node: string) => ctx.engines.get(ctx.nodes.get(node)!);
-  const created: string[] = [];
+  const created = new Map<string, string>();
   let started: Started[] = [];
   try {
     if (preStops.length) {
       const pre = new Set(preStops.map((s) => s.containerId));
       await ctx.switchTo(name, old.filter((c) => !pre.has(c.id)).map(backendOf));
       for (const s of preStops) {
-        await stopContainer(engineOf(s.node), s.containerId, { remove: false, graceSeconds: 5 });
+        await stopContainer(ctx.engineOf(s.node), s.containerId, { remove: false, graceSeconds: 5 });
         ctx.progress(name, s.node, `stopped ${s.name} to free its host port`);
       }
     }
@@ -130,18 +155,17 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
     // An app gone from the plan is unrouted by the switch too (the new plan no longer names it).
     await ctx.switchTo(name, [...kept, ...started.map((s) => s.backend)]);
   } catch (err) {
-    await cleanupCreated(ctx, starts, created);
-    for (const s of preStops) await engineOf(s.node).getContainer(s.containerId).start().catch(() => undefined);
-    if (preStops.length) await ctx.switchTo(name, old.map(backendOf)).catch(() => undefined);
-    const message = err instanceof AppFailure ? err.message : `${(err as Error).message}`;
-    return { app: name, result: 'failed', started: 0, stopped: 0, error: message };
+    const problems = [err instanceof AppFailure ? err.message : (err as Error).message];
+    problems.push(...(await cleanupCreated(ctx, created)));
+    problems.push(...(await restorePreStopped(ctx, name, preStops, old)));
+    return { app: name, result: 'failed', started: 0, stopped: 0, error: problems.join('; ') };
   }
   if (postStops.length && ctx.drainMs > 0) await sleep(ctx.drainMs);
   const failures: string[] = [];
   await Promise.all(
     [...preStops, ...postStops].map(async (s) => {
       try {
-        await stopContainer(engineOf(s.node), s.containerId, { remove: true, graceSeconds: 10 });
+        await stopContainer(ctx.engineOf(s.node), s.containerId, { remove: true, graceSeconds: 10 });
         ctx.progress(name, s.node, `removed ${s.name} (${s.reason})`);
       } catch (err) {
         failures.push(`${s.node}: could not remove ${s.name}: ${(err as Error).message}`);
@@ -152,7 +176,7 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
 }
 
 /** Starts every replica; the first failure cancels the others' waits, and all settle before it is thrown. */
-async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: string[]): Promise<Started[]> {
+async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: Map<string, string>): Promise<Started[]> {
   const cancel = new AbortController();
   const onAbort = () => cancel.abort();
   ctx.signal.addEventListener('abort', onAbort);
@@ -172,14 +196,38 @@ async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction
   }
 }
 
-/** Removes, by name on each node, whatever this deploy created for the app (ids may be partial). */
-async function cleanupCreated(ctx: AppDeployContext, starts: StartAction[], created: string[]): Promise<void> {
-  if (created.length === 0) return;
+/** Removes what this deploy created for the app; what cannot be removed now is said (an orphan, never routed, that the next deploy removes). */
+async function cleanupCreated(ctx: AppDeployContext, created: ReadonlyMap<string, string>): Promise<string[]> {
+  const problems: string[] = [];
   await Promise.all(
-    starts.map(async (a) => {
-      const docker = ctx.engines.get(ctx.nodes.get(a.node)!);
-      const list = await docker.listContainers({ all: true, filters: { name: [`^/${a.name}$`] } }).catch(() => []);
-      await Promise.all(list.filter((c) => created.includes(c.Id)).map((c) => removeContainer(docker, c.Id).catch(() => undefined)));
+    [...created].map(async ([id, node]) => {
+      try {
+        await ctx.engineOf(node).removeContainer(id);
+      } catch (err) {
+        problems.push(`${node}: new container ${id.slice(0, 12)} not removed (the next deploy removes it): ${(err as Error).message}`);
+      }
     }),
   );
+  return problems;
+}
+
+/** Starts again what was stopped to free a fixed host port, and routes the old set again. */
+async function restorePreStopped(ctx: AppDeployContext, app: string, preStops: StopAction[], old: readonly CloudContainer[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const s of preStops) {
+    try {
+      await ctx.engineOf(s.node).startContainer(s.containerId);
+      ctx.progress(app, s.node, `started ${s.name} again`);
+    } catch (err) {
+      problems.push(`${s.node}: could not start the old ${s.name} again: ${(err as Error).message}`);
+    }
+  }
+  if (preStops.length) {
+    try {
+      await ctx.switchTo(app, old.map(backendOf));
+    } catch (err) {
+      problems.push(`could not route the old containers again: ${(err as Error).message}`);
+    }
+  }
+  return problems;
 }

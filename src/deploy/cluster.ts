@@ -1,8 +1,9 @@
 import type { NodeEngines } from '../adapters/docker.js';
 import type { NodeRef } from '../adapters/nodes.js';
-import { listCloudContainers } from '../commands/ps.js';
-import type { CloudContainer } from '../model/cloud-container.js';
+import { fromContainerInfo, sortContainers, type CloudContainer } from '../model/cloud-container.js';
+import { LABELS } from '../model/container-spec.js';
 import type { ContainerState, LiveNode, RunningContainer } from '../model/types.js';
+import { messageOf } from '../errors.js';
 
 export interface Cluster {
   nodes: LiveNode[];
@@ -11,21 +12,36 @@ export interface Cluster {
   unreachable: { node: string; message: string }[];
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+export interface ContainerListing {
+  containers: CloudContainer[];
+  /** nodes that could not be listed; the others still are */
+  errors: { node: string; message: string }[];
+}
+
+/** The cloudmatrix containers of every node, all nodes asked at once, each within its deadline. */
+export async function listCloudContainers(nodes: readonly NodeRef[], engines: NodeEngines): Promise<ContainerListing> {
+  const settled = await Promise.allSettled(
+    nodes.map(async (node) => {
+      const list = await engines.get(node).listContainers({ all: true, filters: { label: [LABELS.app] } });
+      return list.map((c) => fromContainerInfo(node, c));
+    }),
+  );
+  const result: ContainerListing = { containers: [], errors: [] };
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') result.containers.push(...s.value);
+    else result.errors.push({ node: nodes[i]!.name, message: messageOf(s.reason) });
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  sortContainers(result.containers);
+  return result;
 }
 
 /** Which nodes answer, and the cloudmatrix containers on those that do. */
-export async function readCluster(refs: readonly NodeRef[], engines: NodeEngines, timeoutMs = 8000): Promise<Cluster> {
-  const pings = await Promise.allSettled(refs.map((n) => withTimeout(engines.get(n).ping(), timeoutMs, n.name)));
+export async function readCluster(refs: readonly NodeRef[], engines: NodeEngines): Promise<Cluster> {
+  const pings = await Promise.allSettled(refs.map((n) => engines.get(n).ping()));
   const unreachable: Cluster['unreachable'] = [];
   const nodes: LiveNode[] = refs.map((n, i) => {
     const p = pings[i]!;
-    if (p.status === 'rejected') unreachable.push({ node: n.name, message: (p.reason as Error).message });
+    if (p.status === 'rejected') unreachable.push({ node: n.name, message: messageOf(p.reason) });
     return { name: n.name, ip: n.ip, reachable: p.status === 'fulfilled' };
   });
   const reachable = refs.filter((_, i) => nodes[i]!.reachable);
@@ -38,8 +54,8 @@ export async function readCluster(refs: readonly NodeRef[], engines: NodeEngines
   return { nodes, refs: new Map(refs.map((r) => [r.name, r])), containers: listed.containers, unreachable };
 }
 
-/** The model's view of a listed container. */
-export function toRunning(c: CloudContainer): RunningContainer {
+/** The model's view of a listed container; `knownGood` says whether it ever passed its health check. */
+export function toRunning(c: CloudContainer, knownGood: (id: string) => boolean = () => true): RunningContainer {
   return {
     id: c.id,
     name: c.name,
@@ -51,5 +67,6 @@ export function toRunning(c: CloudContainer): RunningContainer {
     port: c.containerPort ?? 0,
     hostPort: c.port,
     state: c.state as ContainerState,
+    knownGood: knownGood(c.id),
   };
 }

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
+import { Interrupted, UserError } from '../errors.js';
 import { NodeEngines } from '../adapters/docker.js';
-import { listNodes } from '../adapters/nodes.js';
+import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
+import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { acquireLock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
@@ -13,10 +14,11 @@ import { routeKey, routingTable, type NamedPlan } from '../model/routes.js';
 import type { RouteBackend } from '../model/routing.js';
 import type { Action } from '../model/types.js';
 import { deployApp, type AppOutcome } from './app-deploy.js';
-import { readCluster, toRunning } from './cluster.js';
+import { readCluster, toRunning, type Cluster } from './cluster.js';
+import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
 import { checkedPlan, resolveImages, type CheckedPlan } from './preflight.js';
-import { Proxy } from './proxy.js';
+import { VarnishRouter } from './proxy.js';
 
 export interface DeployOptions {
   planFile: string;
@@ -76,6 +78,20 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   };
   const refs = await listNodes(config);
   const checked = opts.plan ?? (await checkedPlan(opts.planFile, refs.map((n) => n.name)));
+  // Then the lock: nothing this deploy reads from here on may change under it.
+  const lock = opts.dryRun ? null : acquireLock(join(config.stateDir, 'deploy.lock'), `${opts.kind === 'rollback' ? 'rollback' : 'deploy-plan'} ${opts.planFile}`, (h) =>
+    log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
+  );
+  try {
+    return await deployLocked(config, opts, log, t0, refs, checked, !!lock);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function deployLocked(
+  config: Config, opts: DeployOptions, log: (line: string) => void, t0: number, refs: NodeRef[], checked: CheckedPlan, locked: boolean,
+): Promise<DeployReport> {
   const { plan, name: planName } = checked;
   const store = new PlanStore(config.stateDir);
   const current: NamedPlan = { name: planName, plan };
@@ -83,26 +99,27 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   const images = await resolveImages(config, plan, checked.source);
   const digests = new Map([...images].map(([image, r]) => [image, r.digest]));
 
-  const lock = opts.dryRun ? null : acquireLock(join(config.stateDir, 'deploy.lock'), `deploy-plan ${opts.planFile}`, (h) =>
-    log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
-  );
   const engines = new NodeEngines(config);
   // Switches skip the separate varnishd -C pass: vcl.inline compiles too, and a VCL that does
   // not compile is never used either way.
-  const proxy = new Proxy(config, opts.templatesDir, false);
+  const proxy = new VarnishRouter(config, opts.templatesDir, false);
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping cleanly (new containers of unfinished apps are removed)`);
     abort.abort();
   };
-  if (lock) {
+  if (locked) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
   try {
     const cluster = await readCluster(refs, engines);
     for (const u of cluster.unreachable) log(`warning: ${u.node} is unreachable: ${u.message}`);
-    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map(toRunning), digests, registry: config.registry });
+    const warn = (m: string) => log(`warning: ${m}`);
+    const good = knownGoodOf(config.stateDir, cluster.containers, warn);
+    const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
+    if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
+    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry });
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
@@ -111,6 +128,8 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     };
     if (opts.dryRun) return { ...report, durationMs: Date.now() - t0 };
 
+    if (good.seeded) persistSeed(good.store, cluster.containers, good.isGood);
+    const isGood = (id: string) => good.store.has(id);
     const plans = store.with(current);
     const overrides = new Map<string, RouteBackend[]>();
     const byApp = new Map<string, Action[]>();
@@ -118,14 +137,17 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     const changed = [...byApp].filter(([, acts]) => acts.some((a) => a.kind !== 'keep'));
     if (changed.length === 0) log('no changes');
     const ctx = {
-      planName, engines, nodes: cluster.refs, containers: cluster.containers, images,
+      planName, nodes: cluster.refs, containers: cluster.containers, images,
+      engineOf: (node: string) => engines.get(cluster.refs.get(node)!),
+      isKnownGood: isGood,
+      markKnownGood: (c: { id: string; app: string; node: string; name: string; revision: string }) => good.store.add(c.id, { ...c, plan: planName }),
       switchTo: async (app: string, backends: RouteBackend[]) => {
         const key = routeKey(planName, app);
         const previous = overrides.get(key);
         overrides.set(key, backends);
         let r;
         try {
-          r = await proxy.applyLatest(() => routingTable(plans, cluster.containers, overrides));
+          r = await proxy.applyLatest(() => routingTable(plans, cluster.containers, isGood, overrides));
         } catch (err) {
           // This app's switch failed: later reloads must not route to containers it removes.
           if (previous) overrides.set(key, previous);
@@ -144,20 +166,33 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     );
     for (const o of outcomes) if (o.result === 'failed') log(`[${o.app}] FAILED: ${o.error}`);
     const after = await readCluster(refs, engines);
-    await proxy.apply(routingTable(plans, after.containers));
+    forgetGone(good.store, after);
+    await proxy.apply(routingTable(plans, after.containers, isGood));
     const result = overallResult(outcomes);
     if (result !== 'failed') store.save(planName, plan);
     const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0 };
-    new History(config.stateDir).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0));
-    if (abort.signal.aborted) throw new UserError('deploy interrupted; unfinished apps keep their previous version');
+    try {
+      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0));
+    } catch (err) {
+      // The cluster already changed: a full disk must not turn a good deploy into a failed one.
+      warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
+      finished.warnings.push(`not recorded in the history: ${(err as Error).message}`);
+    }
+    if (abort.signal.aborted) throw new Interrupted('deploy interrupted; unfinished apps keep their previous version');
     return finished;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     engines.closeAll();
     proxy.close();
-    lock?.release();
   }
+}
+
+/** Drops known-good records of containers that are gone from nodes that answered (never of a node that did not). */
+function forgetGone(store: KnownGoodStore, cluster: Cluster): void {
+  const listed = new Set(cluster.containers.map((c) => c.id));
+  const answered = new Set(cluster.nodes.filter((n) => n.reachable).map((n) => n.name));
+  store.remove(store.ids().filter((id) => !listed.has(id) && answered.has(store.get(id)!.node)));
 }
 
 function historyRecord(

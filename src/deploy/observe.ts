@@ -8,12 +8,18 @@ import type { CloudContainer } from '../model/cloud-container.js';
 import { routable, routingTable, type NamedPlan } from '../model/routes.js';
 import { vclView } from '../model/vcl.js';
 import { readCluster, type Cluster } from './cluster.js';
+import { knownGoodOf } from './known-good.js';
 
-/** The deployed plans and the live cluster, read once; what status, routes and the API show. */
+/**
+ * The deployed plans and the live cluster, read once; what status, routes and the API show.
+ * Each container says whether it is known-good (an orphan of an interrupted deploy is not).
+ */
 export async function observe(config: Config): Promise<{ plans: NamedPlan[]; cluster: Cluster }> {
   const engines = new NodeEngines(config);
   try {
     const cluster = await readCluster(await listNodes(config), engines);
+    const { isGood } = knownGoodOf(config.stateDir, cluster.containers);
+    for (const c of cluster.containers) c.knownGood = isGood(c.id);
     return { plans: new PlanStore(config.stateDir).list(), cluster };
   } finally {
     engines.closeAll();
@@ -26,15 +32,20 @@ export interface AppStatus {
   desired: number;
   running: number;
   healthy: number;
+  /** containers of the app that never passed a health check under a deploy: never routed, removed by the next deploy */
+  orphans: number;
   nodes: string[];
   revisions: string[];
   hosts: string[];
   paths: string[];
-  containers: { node: string; name: string; state: string; address: string | null; port: number | null; healthy: boolean; revision: string }[];
+  containers: { node: string; name: string; state: string; address: string | null; port: number | null; healthy: boolean; knownGood: boolean; revision: string }[];
 }
 
+const isKnownGood = (c: CloudContainer): boolean => c.knownGood !== false;
+
+/** Healthy means known-good and answering its health check now. */
 async function probe(c: CloudContainer, path: string): Promise<boolean> {
-  if (!routable(c)) return false;
+  if (!routable(c) || !isKnownGood(c)) return false;
   try {
     const s = await httpStatus({ address: c.address!, port: c.port!, path }, 1500);
     return s >= 200 && s < 400;
@@ -50,10 +61,10 @@ export async function appStatus(plans: readonly NamedPlan[], containers: readonl
     rows.map(async ({ plan, app }) => {
       const mine = containers.filter((c) => c.plan === plan && c.app === app.name);
       const health = await Promise.all(mine.map((c) => probe(c, app.health.path)));
-      const list = mine.map((c, i) => ({ node: c.node, name: c.name, state: c.state, address: c.address, port: c.port, healthy: health[i]!, revision: c.revision }));
+      const list = mine.map((c, i) => ({ node: c.node, name: c.name, state: c.state, address: c.address, port: c.port, healthy: health[i]!, knownGood: isKnownGood(c), revision: c.revision }));
       return {
         plan, app: app.name, desired: app.replicas, running: mine.filter((c) => c.state === 'running').length,
-        healthy: health.filter(Boolean).length, nodes: [...new Set(mine.map((c) => c.node))].sort(),
+        healthy: health.filter(Boolean).length, orphans: mine.filter((c) => !isKnownGood(c)).length, nodes: [...new Set(mine.map((c) => c.node))].sort(),
         revisions: [...new Set(mine.map((c) => c.revision))], hosts: app.hosts, paths: app.paths, containers: list,
       };
     }),
@@ -70,7 +81,7 @@ export interface RouteRow {
 
 /** Hostname/path -> backends, with the health Varnish's probes see right now (backend.list). */
 export async function liveRoutes(config: Config, plans: readonly NamedPlan[], containers: readonly CloudContainer[]): Promise<RouteRow[]> {
-  const table = routingTable(plans, containers);
+  const table = routingTable(plans, containers, (id) => containers.find((c) => c.id === id)?.knownGood !== false);
   const view = vclView(table);
   const varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile });
   let live: Awaited<ReturnType<typeof varnish.backendList>> = [];

@@ -6,7 +6,7 @@ import { RegistryClient } from '../adapters/registry.js';
 import { findRegistryImage } from '../adapters/registry-image.js';
 import { loadPlanFile } from '../commands/plan-file.js';
 import { resolveImage, type ImageRef } from '../model/image-ref.js';
-import { planName as planNameOf } from '../model/names.js';
+import { planName as planNameOf, reservedPlanName } from '../model/names.js';
 import { checkPlanNodes, formatPlanError, type Plan, type PlanError, type PlanSource } from '../model/plan.js';
 import { planError, sortErrors } from '../model/plan/types.js';
 
@@ -26,6 +26,8 @@ export interface CheckedPlan {
 }
 
 export async function checkedPlan(file: string, nodeNames: readonly string[] | null): Promise<CheckedPlan> {
+  const reserved = reservedPlanName(planNameOf(file));
+  if (reserved) throw new UserError(`${file}: ${reserved}`);
   const parsed = await loadPlanFile(file);
   if (!parsed.plan) throw new PlanInvalid(parsed.errors);
   if (nodeNames) {

@@ -13,14 +13,14 @@ interface Batch {
  * time; switches asked for while one runs are merged into the next reload, which renders the
  * table as it is when that reload starts (a VCL compile costs far more than a container start).
  */
-export class Proxy {
+export class VarnishRouter {
   private readonly varnish: Varnish;
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Batch | null = null;
   reloads = 0;
 
-  constructor(config: Pick<Config, 'varnish'>, private readonly templatesDir?: string, precheck = true) {
-    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, precheck });
+  constructor(config: Pick<Config, 'varnish'> & Partial<Pick<Config, 'timeouts'>>, private readonly templatesDir?: string, precheck = true) {
+    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, precheck, timeoutMs: config.timeouts?.varnishCliMs });
   }
 
   render(table: RoutingTable): string {
@@ -48,10 +48,6 @@ export class Proxy {
     this.waiting = batch;
     this.queue = batch.promise.catch(() => undefined);
     return batch.promise;
-  }
-
-  get admin(): Varnish {
-    return this.varnish;
   }
 
   close(): void {

@@ -18,6 +18,8 @@ export interface CloudContainer {
   /** where it answers: the published address and port of its cloudmatrix.port */
   address: string | null;
   port: number | null;
+  /** set where the manager's record was read: false for an orphan (never passed a health check under a deploy) */
+  knownGood?: boolean;
 }
 
 export function fromContainerInfo(node: { name: string; ip: string }, c: ContainerInfo): CloudContainer {

@@ -21,3 +21,13 @@ export function planName(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? file;
   return safe(base.replace(/\.[^.]*$/, '')) || 'plan';
 }
+
+/** Plan names the tool uses itself: `manual` labels the containers that run-container starts. */
+export const RESERVED_PLAN_NAMES: readonly string[] = ['manual'];
+
+/** Why a plan may not have this name, or null when it may. */
+export function reservedPlanName(name: string): string | null {
+  return RESERVED_PLAN_NAMES.includes(name.toLowerCase())
+    ? `the plan name "${name}" is reserved (cloudmatrix labels the containers that run-container starts with it); rename the plan`
+    : null;
+}

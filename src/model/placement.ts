@@ -41,8 +41,8 @@ function unfit(c: RunningContainer, node: LiveNode | undefined, allowed: boolean
   if (!node.reachable) return 'node-unreachable';
   if (!allowed) return 'not-allowed';
   if (c.state !== 'running') return 'not-running';
+  if (c.knownGood === false) return 'orphan';
   if (c.revision !== revision) return 'outdated';
-  if (c.healthy === false) return 'unhealthy';
   return null;
 }
 

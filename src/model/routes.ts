@@ -33,12 +33,14 @@ function routeApp(app: AppSpec, backends: RouteBackend[]): RouteApp {
 }
 
 /**
- * What Varnish must route: every app of every plan, to its running containers, or to the set
- * that `overrides` names for it (a deploy switching an app to its new containers).
+ * What Varnish must route: every app of every plan, to its running known-good containers (never
+ * an orphan a crashed deploy left), or to the set that `overrides` names for it (a deploy
+ * switching an app to its new containers).
  */
 export function routingTable(
   plans: readonly NamedPlan[],
   containers: readonly CloudContainer[],
+  knownGood: (id: string) => boolean,
   overrides: ReadonlyMap<string, RouteBackend[]> = new Map(),
 ): RoutingTable {
   const apps: RouteApp[] = [];
@@ -47,7 +49,7 @@ export function routingTable(
       const key = routeKey(plan, app.name);
       const backends =
         overrides.get(key) ??
-        containers.filter((c) => c.plan === plan && c.app === app.name && routable(c)).map(backendOf);
+        containers.filter((c) => c.plan === plan && c.app === app.name && routable(c) && knownGood(c.id)).map(backendOf);
       backends.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : a.container < b.container ? -1 : 1));
       apps.push(routeApp(app, backends));
     }

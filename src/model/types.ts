@@ -14,8 +14,12 @@ export interface RunningContainer {
   port: number;
   hostPort: number | null;
   state: ContainerState;
-  /** from the health check when there is one; undefined counts as healthy */
-  healthy?: boolean;
+  /**
+   * whether it passed its health check under a deploy, a rollback or watch (the manager's record);
+   * one that did not is an orphan (a crashed deploy's leftover): never kept, never routed.
+   * undefined counts as known-good.
+   */
+  knownGood?: boolean;
 }
 
 /** A node as deploy sees it: from the inventory, plus whether its Docker answered. */
@@ -32,7 +36,7 @@ export type StopReason =
   | 'node-unreachable'
   | 'not-allowed'
   | 'not-running'
-  | 'unhealthy'
+  | 'orphan'
   | 'excess';
 
 export interface StartAction {

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
-import { NodeEngines } from '../adapters/docker.js';
+import { NodeEngines, type DockerEvent, type EventStream } from '../adapters/docker.js';
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
+import { liveLockHolder } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
-import { liveLockHolder } from '../api/lock-holder.js';
 import { readCluster } from '../deploy/cluster.js';
-import { Proxy } from '../deploy/proxy.js';
+import { knownGoodOf } from '../deploy/known-good.js';
+import { VarnishRouter } from '../deploy/proxy.js';
 import { LABELS } from '../model/container-spec.js';
 import { routeChanges } from '../model/route-changes.js';
 import { routingTable } from '../model/routes.js';
@@ -38,6 +38,8 @@ export interface SyncResult {
 
 /** Container events that can change where an app is routed. */
 const EVENTS = ['start', 'restart', 'die', 'stop', 'kill', 'destroy', 'pause', 'unpause'];
+/** A container going away is acted on at once: every moment it stays routed, requests fail. */
+const GONE = new Set(['die', 'stop', 'kill', 'destroy', 'pause']);
 const MAX_LINES = 20;
 const NOTHING_DEPLOYED = 'no plan is deployed';
 
@@ -51,22 +53,23 @@ const NOTHING_DEPLOYED = 'no plan is deployed';
  */
 export class Watcher {
   private readonly engines: NodeEngines;
-  private readonly proxy: Proxy;
+  private readonly proxy: VarnishRouter;
   private readonly deployLock: string;
-  private readonly streams = new Map<string, { ip: string; stream: Readable }>();
+  private readonly streams = new Map<string, { ip: string; stream: EventStream }>();
   private readonly retryAt = new Map<string, number>();
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly failing = new Set<string>();
   private lastSkip = '';
   private last: RoutingTable | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   private wake: (() => void) | null = null;
   private due = true;
   private reason = 'start';
 
   constructor(private readonly config: Config, private readonly opts: WatchOptions) {
     this.engines = new NodeEngines(config);
-    this.proxy = new Proxy(config, opts.templatesDir);
+    this.proxy = new VarnishRouter(config, opts.templatesDir);
     this.deployLock = join(config.stateDir, 'deploy.lock');
   }
 
@@ -132,7 +135,8 @@ export class Watcher {
     const after = busy();
     if (after) return { changed: false, lines: [], skipped: after };
     if (JSON.stringify(store.list()) !== JSON.stringify(plans)) return { changed: false, lines: [], skipped: 'the deployed plans changed while the nodes were read' };
-    const table = routingTable(plans, cluster.containers);
+    // Only known-good containers: an interrupted deploy's orphans never take traffic.
+    const table = routingTable(plans, cluster.containers, knownGoodOf(this.config.stateDir, cluster.containers, (m) => this.opts.log(`warning: ${m}`)).isGood);
     const result = await this.proxy.apply(table);
     const lines = routeChanges(this.last, table);
     this.last = table;
@@ -157,11 +161,9 @@ export class Watcher {
   }
 
   private async listen(node: NodeRef): Promise<void> {
-    let stream: Readable;
+    let stream: EventStream;
     try {
-      stream = (await this.engines.get(node).getEvents({
-        filters: { type: ['container'], label: [LABELS.plan], event: EVENTS },
-      })) as unknown as Readable;
+      stream = await this.engines.get(node).events({ type: ['container'], label: [LABELS.plan], event: EVENTS });
     } catch (err) {
       this.retryLater(node.name);
       if (!this.failing.has(node.name)) this.opts.log(`${node.name}: no event stream (${(err as Error).message}); retrying`);
@@ -170,19 +172,12 @@ export class Watcher {
     }
     if (this.failing.delete(node.name)) this.opts.log(`${node.name}: event stream back`);
     if (this.opts.signal.aborted) {
-      stream.destroy();
+      stream.close();
       return;
     }
     this.streams.set(node.name, { ip: node.ip, stream });
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) this.onEvent(node.name, line);
-    });
-    const ended = (why: string) => {
+    stream.on('event', (e) => this.onEvent(node.name, e));
+    stream.on('end', (why) => {
       if (this.streams.get(node.name)?.stream !== stream) return;
       this.streams.delete(node.name);
       if (!this.opts.signal.aborted) {
@@ -190,28 +185,21 @@ export class Watcher {
         this.opts.log(`${node.name}: event stream ${why}; resyncing`);
         this.schedule(`${node.name} event stream ${why}`, 0);
       }
-    };
-    stream.once('error', (err: Error) => ended(`failed: ${err.message}`));
-    stream.once('end', () => ended('ended'));
-    stream.once('close', () => ended('closed'));
+    });
   }
 
-  private onEvent(node: string, line: string): void {
-    if (!line.trim()) return;
-    let e: { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-    try {
-      e = JSON.parse(line) as typeof e;
-    } catch {
-      return;
-    }
+  private onEvent(node: string, e: DockerEvent): void {
     const name = e.Actor?.Attributes?.name ?? '?';
-    this.schedule(`${node}: ${name} ${e.Action ?? 'event'}`, this.opts.debounceMs ?? 300);
+    const action = e.Action ?? 'event';
+    this.schedule(`${node}: ${name} ${action}`, GONE.has(action) ? 0 : (this.opts.debounceMs ?? 300));
   }
 
   /** A resync within `delayMs`; events arriving meanwhile join it (the first reason is told). */
   private schedule(reason: string, delayMs: number): void {
-    if (this.timer) return;
-    this.reason = reason;
+    if (this.timer && this.timerAt <= Date.now() + delayMs) return;
+    if (this.timer) clearTimeout(this.timer);
+    else this.reason = reason;
+    this.timerAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.due = true;
@@ -246,7 +234,7 @@ export class Watcher {
   private drop(name: string): void {
     const s = this.streams.get(name);
     this.streams.delete(name);
-    s?.stream.destroy();
+    s?.stream.close();
   }
 
   close(): void {

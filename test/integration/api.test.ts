@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from '../../src/api/app.js';
 import { liveDeps } from '../../src/api/live-deps.js';
-import { createImage } from '../../src/commands/create-image.js';
-import { installImage } from '../../src/commands/install-image.js';
-import { readToken } from '../../src/commands/serve.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { createImage } from '../../src/images/create.js';
+import { installImage } from '../../src/images/install.js';
+import { readToken } from '../../src/api/listen.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import type { Config } from '../../src/config.js';
 import { ensureLab } from './helpers/lab.js';
 

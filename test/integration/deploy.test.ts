@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import type { LabManifest } from '../../src/lab/manifest.js';
 import { acquireLock } from '../../src/adapters/store/lock.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli, sh } from './helpers/exec.js';
 import { loadLoop, viaVarnish, waitForAnswer } from './helpers/varnish-http.js';

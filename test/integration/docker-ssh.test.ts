@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import { EnvError } from '../../src/errors.js';
-import { NodeEngines, sshEngine } from '../../src/adapters/docker.js';
+import { NodeEngines, sshTransport } from '../../src/adapters/docker.js';
 import { findNode, type NodeRef } from '../../src/adapters/nodes.js';
 import { ensureLab } from './helpers/lab.js';
 
@@ -41,19 +41,19 @@ function knownHosts(kind: 'changed' | 'unknown'): string {
 describe('Docker over one pooled SSH connection per node', () => {
   it('answers the Engine API and carries parallel requests over one connection', async () => {
     const docker = engines.get(node1);
-    assert.equal(String(await docker.ping()), 'OK');
-    const socket = engines.engine(node1).tunnel.socket;
+    await docker.ping();
+    const socket = engines.transport(node1).tunnel.socket;
     assert.ok(socket);
     const lists = await Promise.all(Array.from({ length: 20 }, () => docker.listContainers({ all: true })));
     assert.equal(lists.length, 20);
-    assert.equal(engines.engine(node1).tunnel.socket, socket, 'a second SSH connection was opened');
+    assert.equal(engines.transport(node1).tunnel.socket, socket, 'a second SSH connection was opened');
     assert.equal(engines.get(node1), docker, 'the pool gave another client for the same node');
   });
 
   for (const kind of ['changed', 'unknown'] as const) {
     it(`refuses a node whose host key is ${kind}, naming the node and the known_hosts file`, async () => {
       const file = knownHosts(kind);
-      const engine = sshEngine({ ssh: { ...config.ssh, knownHostsFile: file } }, node1);
+      const engine = sshTransport({ ssh: { ...config.ssh, knownHostsFile: file } }, node1);
       try {
         await assert.rejects(engine.docker.ping(), (err: unknown) => {
           assert.ok(err instanceof EnvError, String(err));
@@ -70,7 +70,7 @@ describe('Docker over one pooled SSH connection per node', () => {
   }
 
   it('reconnects on the next request after the connection is killed', async () => {
-    const engine = engines.engine(node1);
+    const engine = engines.transport(node1);
     await engine.docker.ping();
     const before = engine.tunnel.socket!;
     before.destroy();
@@ -80,7 +80,7 @@ describe('Docker over one pooled SSH connection per node', () => {
   });
 
   it('fails a request in flight with a clear error when the connection drops, then works again', async () => {
-    const engine = engines.engine(node1);
+    const engine = engines.transport(node1);
     let aborted = 0;
     for (let attempt = 0; attempt < 5 && aborted === 0; attempt++) {
       await engine.docker.ping();

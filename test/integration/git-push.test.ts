@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import { metaFile, repoDir } from '../../src/git/paths.js';
 import { ensureLab } from './helpers/lab.js';
 

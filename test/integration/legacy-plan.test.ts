@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import type { LabManifest } from '../../src/lab/manifest.js';
 import { PlanStore } from '../../src/adapters/store/plans.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli, sh } from './helpers/exec.js';
 import { httpGet } from './helpers/cloud.js';

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import { NodeEngines } from '../../src/adapters/docker.js';
 import { findNode } from '../../src/adapters/nodes.js';
-import { createImage } from '../../src/commands/create-image.js';
-import { installImage } from '../../src/commands/install-image.js';
+import { createImage } from '../../src/images/create.js';
+import { installImage } from '../../src/images/install.js';
 import { listCloudContainers, ps } from '../../src/commands/ps.js';
 import { listNodes } from '../../src/adapters/nodes.js';
-import { runContainer } from '../../src/commands/run-container.js';
+import { runContainer } from '../../src/containers/run.js';
 import { UserError } from '../../src/errors.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli } from './helpers/exec.js';
@@ -47,7 +47,7 @@ describe('run-container', () => {
     assert.equal((await httpGet(`http://${r.address}:${r.port}/`)).body, 'Hello world!\n');
     assert.equal((await httpGet(`http://${r.address}:${r.port}/simplewebapp1/`)).body, 'Hello world!\n');
 
-    const info = await engines.get(await findNode(config, 'node2')).getContainer(r.id).inspect();
+    const info = (await engines.get(await findNode(config, 'node2')).inspectContainer(r.id))!;
     assert.deepEqual(info.Config.Labels, {
       'cloudmatrix.app': 'it-run-web', 'cloudmatrix.plan': 'manual', 'cloudmatrix.revision': r.revision, 'cloudmatrix.port': '8080',
     });

@@ -7,8 +7,8 @@ import type { Config } from '../../src/config.js';
 import { NodeEngines } from '../../src/adapters/docker.js';
 import { listNodes } from '../../src/adapters/nodes.js';
 import { createVarnish } from '../../src/adapters/varnish.js';
-import { undeploy } from '../../src/commands/undeploy.js';
-import { updateProxy } from '../../src/commands/update-proxy.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
+import { updateProxy } from '../../src/deploy/update-proxy.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli } from './helpers/exec.js';
 import { viaVarnish, waitForAnswer } from './helpers/varnish-http.js';
@@ -46,7 +46,7 @@ async function stopContainers(app: string, count: number): Promise<string[]> {
   const engines = new NodeEngines(config);
   try {
     const nodes = await listNodes(config);
-    for (const c of mine) await engines.get(nodes.find((n) => n.name === c.node)!).getContainer(c.id).stop({ t: 1 });
+    for (const c of mine) await engines.get(nodes.find((n) => n.name === c.node)!).stopContainer(c.id, 1);
   } finally {
     engines.closeAll();
   }
@@ -115,7 +115,7 @@ describe('update-proxy against the lab\'s Varnish', () => {
     cpSync('vcl-templates', templates, { recursive: true });
     appendFileSync(join(templates, 'main.vcl.mustache'), '\nsub vcl_recv { this is not vcl }\n');
     const r = await cli(['update-proxy', '--templates', templates]);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1, 'a template that renders VCL Varnish rejects is no bad input of the user: exit 1');
     assert.match(r.stderr, /does not compile/);
     assert.match(r.stderr, /line \d+/);
     assert.equal((await viaVarnish('upa.matrix.test')).status, 200);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
+import type Docker from 'dockerode';
 import { NodeEngines } from '../../src/adapters/docker.js';
 import { listNodes } from '../../src/adapters/nodes.js';
-import { undeploy } from '../../src/commands/undeploy.js';
+import { undeploy } from '../../src/deploy/undeploy.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli } from './helpers/exec.js';
 import { viaVarnish } from './helpers/varnish-http.js';
@@ -56,10 +57,10 @@ async function untilRoutedAsRunning(maxMs = 20_000): Promise<string[]> {
   assert.fail(`after ${maxMs} ms Varnish routes ${routed.join(', ') || 'nothing'} but ${running.join(', ') || 'nothing'} runs\n${output}`);
 }
 
-async function onNode(node: string, fn: (docker: ReturnType<NodeEngines['get']>) => Promise<unknown>): Promise<void> {
+async function onNode(node: string, fn: (docker: Docker) => Promise<unknown>): Promise<void> {
   const engines = new NodeEngines(config);
   try {
-    await fn(engines.get((await listNodes(config)).find((n) => n.name === node)!));
+    await fn(engines.transport((await listNodes(config)).find((n) => n.name === node)!).docker);
   } finally {
     engines.closeAll();
   }

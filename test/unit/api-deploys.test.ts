@@ -8,7 +8,7 @@ import request from 'supertest';
 import { createApp } from '../../src/api/app.js';
 import type { Log } from '../../src/api/deps.js';
 import type { LockHolder } from '../../src/adapters/store/lock.js';
-import { FAKE_TOKEN, fakeDeps, fakeReport } from '../../src/api/fake-deps.js';
+import { FAKE_TOKEN, fakeDeps, fakeReport } from './helpers/fake-deps.js';
 import { EnvError, UserError } from '../../src/errors.js';
 
 const auth = { Authorization: `Bearer ${FAKE_TOKEN}` };
@@ -62,8 +62,8 @@ test('POST /api/deploys writes the plan to uploads, answers 202 {id}, and stream
   assert.equal(got[0]!.data, '[web] node1: started web-0');
   assert.equal(got[1]!.data, 'line one\nline two');
   assert.equal(JSON.parse(got[2]!.data).plan, 'mine');
-  assert.deepEqual(seen, [{ planFile: join(deps.uploadsDir, 'mine.yaml'), dryRun: false }]);
-  assert.equal(readFileSync(join(deps.uploadsDir, 'mine.yaml'), 'utf8'), plan);
+  assert.deepEqual(seen, [{ planFile: join(deps.uploadsDir, res.body.id, 'mine.yaml'), dryRun: false }]);
+  assert.equal(readFileSync(join(deps.uploadsDir, res.body.id, 'mine.yaml'), 'utf8'), plan);
   // A late client gets it all again; one that says where it was gets the rest.
   assert.equal((await sse(app, res.body.id)).length, 3);
   assert.deepEqual((await sse(app, res.body.id, '0')).map((e) => e.id), ['1', '2']);
@@ -77,7 +77,7 @@ test('a legacy plan is uploaded as NAME.plan; dryRun is passed on', async () => 
   const app = createApp(deps);
   const res = await request(app).post('/api/deploys').set(auth).send({ name: 'old', plan: 'web\tnode1\t8081\t8080\n', dryRun: true }).expect(202);
   await sse(app, res.body.id);
-  assert.deepEqual(seen, [`${join(deps.uploadsDir, 'old.plan')} true`]);
+  assert.deepEqual(seen, [`${join(deps.uploadsDir, res.body.id, 'old.plan')} true`]);
 });
 
 test('a client connected before the end gets the events live, then done', async () => {
@@ -167,4 +167,33 @@ test('POST /api/apps/:app/rollback: 202 with the same events; nothing to roll ba
   const missing = await request(app).post('/api/apps/nope/rollback').set(auth).send({}).expect(400);
   assert.deepEqual(missing.body, { error: 'app "nope" is not in any deployed plan' });
   await request(app).post('/api/apps/web/rollback').set(auth).send({ to: 'not hex!' }).expect(400);
+});
+
+test('two deploys posted at the same moment: exactly one 202, the other 409, each job deploys its own plan', async () => {
+  const release = deferred<void>();
+  const seen: string[] = [];
+  const deps = fakeDeps({
+    deploy: async ({ planFile }) => {
+      seen.push(readFileSync(planFile, 'utf8'));
+      await release.promise;
+      return fakeReport({});
+    },
+  });
+  const app = createApp(deps);
+  const other = plan.replace('cloud/web:1', 'cloud/web:2');
+  const [a, b] = await Promise.all([
+    request(app).post('/api/deploys').set(auth).send({ name: 'same', plan }),
+    request(app).post('/api/deploys').set(auth).send({ name: 'same', plan: other }),
+  ]);
+  assert.deepEqual([a.status, b.status].sort(), [202, 409]);
+  const won = a.status === 202 ? a : b;
+  release.resolve();
+  await sse(app, won.body.id);
+  assert.deepEqual(seen, [a.status === 202 ? plan : other], 'the accepted job deployed its own request\'s plan');
+});
+
+test('the plan name the tool uses itself (manual) is refused with a clear message', async () => {
+  const app = createApp(fakeDeps({}));
+  const res = await request(app).post('/api/deploys').set(auth).send({ name: 'manual', plan }).expect(400);
+  assert.match(JSON.stringify(res.body), /reserved/);
 });

@@ -91,12 +91,12 @@ test('a gone or unreachable node loses its containers to the others', () => {
   assert.deepEqual(kinds(down.actions), ['start web@node3', 'stop web@node2 node-unreachable', 'keep web@node1']);
 });
 
-test('exited, unhealthy and surplus containers are replaced or removed', () => {
+test('exited, orphaned (never known-good) and surplus containers are replaced or removed', () => {
   const i = input(plan([app('web', { replicas: 2 })]), N3);
   const [a, b] = converge(i);
-  const running: RunningContainer[] = [{ ...a, state: 'exited' }, { ...b, healthy: false }];
+  const running: RunningContainer[] = [{ ...a, state: 'exited' }, { ...b, knownGood: false }];
   assert.deepEqual(kinds(diff({ ...i, containers: running }).actions), [
-    'start web@node1', 'start web@node2', 'stop web@node1 not-running', 'stop web@node2 unhealthy',
+    'start web@node1', 'start web@node2', 'stop web@node1 not-running', 'stop web@node2 orphan',
   ]);
   const fewer = diff({ ...i, plan: plan([app('web', { replicas: 1 })]), containers: [a, b] });
   assert.deepEqual(kinds(fewer.actions), ['stop web@node2 excess', 'keep web@node1']);

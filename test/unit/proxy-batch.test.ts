@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Proxy } from '../../src/deploy/proxy.js';
+import { VarnishRouter } from '../../src/deploy/proxy.js';
 import type { RoutingTable } from '../../src/model/routing.js';
 
 /** A Proxy whose Varnish is a recorder, to see how switches are merged into reloads. */
-function recordingProxy(): { proxy: Proxy; loaded: string[] } {
-  const proxy = new Proxy({ varnish: { admin: '127.0.0.1:1', secretFile: '/dev/null', listen: '127.0.0.1:1' } });
+function recordingProxy(): { proxy: VarnishRouter; loaded: string[] } {
+  const proxy = new VarnishRouter({ varnish: { admin: '127.0.0.1:1', secretFile: '/dev/null', listen: '127.0.0.1:1' } });
   const loaded: string[] = [];
   const fake = {
     reload: async (vcl: string) => {

@@ -13,6 +13,8 @@ function container(over: Partial<CloudContainer>): CloudContainer {
   };
 }
 
+const all = () => true;
+
 describe('routing table from plans and containers', () => {
   const plans = [{ name: 'hello', plan: plan([app('web', { paths: ['/web/'], director: 'hash', hashBy: 'url' }), app('api')]) }];
 
@@ -24,7 +26,7 @@ describe('routing table from plans and containers', () => {
       container({ node: 'node3', id: 'd', address: null, port: null }),
       container({ node: 'node1', id: 'e', plan: 'other' }),
       container({ node: 'node1', id: 'f', app: 'api', name: 'hello-api-0', port: 32002 }),
-    ]);
+    ], all);
     assert.deepEqual(table.apps.map((a) => a.name), ['web', 'api'], 'in plan order');
     const web = table.apps.find((a) => a.name === 'web')!;
     assert.deepEqual(web.backends, [
@@ -40,13 +42,22 @@ describe('routing table from plans and containers', () => {
 
   it('takes the backends of an app from an override (a deploy switching it) and leaves the others', () => {
     const override = new Map([[routeKey('hello', 'web'), [{ container: 'new', node: 'node3', address: '10.77.0.203', port: 33000 }]]]);
-    const table = routingTable(plans, [container({}), container({ id: 'f', app: 'api', name: 'hello-api-0' })], override);
+    const table = routingTable(plans, [container({}), container({ id: 'f', app: 'api', name: 'hello-api-0' })], all, override);
     assert.deepEqual(table.apps.find((a) => a.name === 'web')!.backends.map((b) => b.container), ['new']);
     assert.equal(table.apps.find((a) => a.name === 'api')!.backends.length, 1);
   });
 
+  it('never routes a container that is not known-good (an orphan of a crashed deploy)', () => {
+    const good = new Set(['a']);
+    const table = routingTable(plans, [
+      container({ node: 'node1', id: 'a' }),
+      container({ node: 'node2', id: 'orphan', name: 'hello-web-1', address: '10.77.0.202', port: 32001 }),
+    ], (id) => good.has(id));
+    assert.deepEqual(table.apps.find((a) => a.name === 'web')!.backends.map((b) => b.container), ['hello-web-0']);
+  });
+
   it('gives an app without containers no backends, and that still renders', () => {
-    const table = routingTable(plans, []);
+    const table = routingTable(plans, [], all);
     assert.ok(table.apps.every((a) => a.backends.length === 0));
     assert.match(renderVcl(table), /^vcl 4\.0;/m);
   });

@@ -3,10 +3,12 @@ import Docker from 'dockerode';
 import type { Config } from '../../config.js';
 import { EnvError } from '../../errors.js';
 import { dockerSocketPath, type NodeRef } from '../nodes.js';
+import { DEFAULT_DEADLINES, DockerEngine, type EngineDeadlines, type NodeEngine } from './engine.js';
 import { SshTunnel } from './ssh-tunnel.js';
 import { StreamAgent } from './stream-agent.js';
 
-export interface NodeEngine {
+/** The transport under a node's engine: a dockerode client whose every request is a channel of one SSH connection. */
+export interface SshTransport {
   node: NodeRef;
   docker: Docker;
   tunnel: SshTunnel;
@@ -21,8 +23,18 @@ function readKey(file: string): Buffer {
   }
 }
 
-/** A dockerode client whose every request is a stream over one pooled SSH connection. */
-export function sshEngine(config: Pick<Config, 'ssh'>, node: NodeRef, privateKey?: Buffer): NodeEngine {
+/** The deadlines of the config's `timeouts` section (defaults where it says nothing). */
+export function deadlinesOf(config: Partial<Pick<Config, 'timeouts'>>): EngineDeadlines {
+  const t = config.timeouts;
+  return {
+    callMs: t?.dockerCallMs ?? DEFAULT_DEADLINES.callMs,
+    idleMs: t?.dockerIdleMs ?? DEFAULT_DEADLINES.idleMs,
+    transferMs: t?.dockerTransferMs ?? DEFAULT_DEADLINES.transferMs,
+    heartbeatMs: t?.dockerHeartbeatMs ?? DEFAULT_DEADLINES.heartbeatMs,
+  };
+}
+
+export function sshTransport(config: Pick<Config, 'ssh'>, node: NodeRef, privateKey?: Buffer): SshTransport {
   const tunnel = new SshTunnel({
     node: node.name,
     ip: node.ip,
@@ -38,39 +50,49 @@ export function sshEngine(config: Pick<Config, 'ssh'>, node: NodeRef, privateKey
   return { node, docker: new Docker(options), tunnel, agent };
 }
 
-/** The manager's own dockerd, by its unix socket. */
-export function localEngine(config: Pick<Config, 'localDocker'>): Docker {
-  return new Docker({ socketPath: config.localDocker.socketPath });
+/** The manager's own dockerd, by its unix socket (builds and pushes). */
+export function localEngine(config: Pick<Config, 'localDocker'> & Partial<Pick<Config, 'timeouts'>>): NodeEngine {
+  return new DockerEngine('manager', new Docker({ socketPath: config.localDocker.socketPath }), deadlinesOf(config));
 }
 
-/** One engine per node name; a node whose address changed gets a new connection. */
+/** One engine per node name over a pooled SSH connection; a node whose address changed gets a new one. */
 export class NodeEngines {
-  private readonly engines = new Map<string, NodeEngine>();
+  private readonly transports = new Map<string, { transport: SshTransport; engine: NodeEngine }>();
   private key: Buffer | undefined;
+  private readonly deadlines: EngineDeadlines;
 
-  constructor(private readonly config: Pick<Config, 'ssh'>) {}
-
-  get(node: NodeRef): Docker {
-    return this.engine(node).docker;
+  constructor(private readonly config: Pick<Config, 'ssh'> & Partial<Pick<Config, 'timeouts'>>) {
+    this.deadlines = deadlinesOf(config);
   }
 
-  engine(node: NodeRef): NodeEngine {
-    const known = this.engines.get(node.name);
-    if (known && known.node.ip === node.ip) return known;
-    if (known) this.close(known);
+  get(node: NodeRef): NodeEngine {
+    return this.entry(node).engine;
+  }
+
+  /** The SSH transport itself (its connection, its raw dockerode): for tests and benchmarks that inject faults. */
+  transport(node: NodeRef): SshTransport {
+    return this.entry(node).transport;
+  }
+
+  private entry(node: NodeRef): { transport: SshTransport; engine: NodeEngine } {
+    const known = this.transports.get(node.name);
+    if (known && known.transport.node.ip === node.ip) return known;
+    if (known) this.close(known.transport);
     this.key ??= readKey(this.config.ssh.keyFile);
-    const fresh = sshEngine(this.config, node, this.key);
-    this.engines.set(node.name, fresh);
+    const transport = sshTransport(this.config, node, this.key);
+    const engine = new DockerEngine(node.name, transport.docker, this.deadlines, () => this.close(transport));
+    const fresh = { transport, engine };
+    this.transports.set(node.name, fresh);
     return fresh;
   }
 
   closeAll(): void {
-    for (const e of this.engines.values()) this.close(e);
-    this.engines.clear();
+    for (const e of this.transports.values()) this.close(e.transport);
+    this.transports.clear();
   }
 
-  private close(e: NodeEngine): void {
-    e.agent.destroy();
-    e.tunnel.close();
+  private close(t: SshTransport): void {
+    t.agent.destroy();
+    t.tunnel.close();
   }
 }

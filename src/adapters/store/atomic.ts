@@ -1,18 +1,44 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** Writes a file so that readers see the old or the new content, never a part. */
+/** Writes a file so that readers see the old or the new content, never a part (fsync before the rename). */
 export function writeAtomic(path: string, text: string, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, text, { mode });
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 
-export function readJson<T>(path: string, fallback: T): T {
+/** Where a store's complaints go (a corrupt file set aside); the CLI prints them, the API logs them. */
+export type StoreWarn = (message: string) => void;
+export const warnOnStderr: StoreWarn = (m) => process.stderr.write(`cloudmatrix: warning: ${m}\n`);
+
+/**
+ * A JSON state file, or `fallback` when there is none. A file that does not parse is never a
+ * crash: it is moved aside (its path and the new name are told to `warn`) and `fallback` is used.
+ */
+export function readJson<T>(path: string, fallback: T, warn: StoreWarn = warnOnStderr): T {
   if (!existsSync(path)) return fallback;
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    try {
+      renameSync(path, aside);
+      warn(`${path} is corrupt (${(err as Error).message}); set aside as ${aside}`);
+    } catch {
+      warn(`${path} is corrupt (${(err as Error).message}) and could not be set aside`);
+    }
+    return fallback;
+  }
 }
 
 export function writeJson(path: string, value: unknown): void {

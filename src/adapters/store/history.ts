@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJson, writeJson } from './atomic.js';
+import { readJson, writeJson, type StoreWarn } from './atomic.js';
 
 export type DeployResult = 'ok' | 'failed' | 'partial' | 'unchanged';
 
@@ -31,19 +31,21 @@ const MAX_RECORDS = 500;
 
 /** Deploy history, newest last, kept as one JSON file written atomically under the deploy lock. */
 export class History {
-  constructor(private readonly stateDir: string) {}
+  constructor(private readonly stateDir: string, private readonly warn?: StoreWarn) {}
 
   get path(): string {
     return join(this.stateDir, 'history.json');
   }
 
+  /** Every record; a corrupt file is set aside (and said so) and reads as empty, never a crash. */
   list(app?: string): DeployRecord[] {
-    const all = readJson<DeployRecord[]>(this.path, []);
+    const read = readJson<unknown>(this.path, [], this.warn);
+    const all = Array.isArray(read) ? (read as DeployRecord[]) : [];
     return app ? all.filter((r) => r.apps.some((a) => a.app === app)) : all;
   }
 
   append(record: DeployRecord): void {
-    const all = readJson<DeployRecord[]>(this.path, []);
+    const all = this.list();
     all.push(record);
     writeJson(this.path, all.slice(-MAX_RECORDS));
   }

@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { EnvError } from '../../errors.js';
@@ -25,64 +26,87 @@ export function alive(pid: number): boolean {
   }
 }
 
-function mtimeMs(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
 export function readHolder(path: string): LockHolder | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    const h = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    return typeof h?.pid === 'number' ? h : null;
   } catch {
     return null;
   }
 }
 
 /**
- * Takes the deploy lock (a file created with O_EXCL). A lock whose holder process is gone on
- * this host is taken over, and `onStale` is told so; a live holder makes this throw with its
- * pid, command and start time.
+ * flock(2) on an open file, through util-linux's flock(1) on an inherited descriptor: the lock
+ * belongs to the open file description, so it stays ours after flock(1) exits and the kernel
+ * drops it when our process dies, however it dies. No stale lock can outlive its holder, and
+ * no two processes can both take one over.
+ */
+function flock(fd: number, mode: '-x' | '-s', waitSeconds: number): boolean {
+  const r = spawnSync('flock', [mode, '-w', String(waitSeconds), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+  if (r.error) throw new EnvError(`cannot run flock(1) (util-linux): ${r.error.message}`);
+  if (r.status === 0) return true;
+  if (r.status === 1) return false;
+  throw new EnvError(`flock(1) failed: ${r.stderr.toString().trim() || `exit ${r.status}`}`);
+}
+
+function busyError(path: string): EnvError {
+  const h = readHolder(path);
+  return new EnvError(
+    h
+      ? `another deploy holds the lock: pid ${h.pid} on ${h.host} (${h.command}), started ${h.startedAt}`
+      : `another deploy is taking the lock ${path} right now`,
+  );
+}
+
+/**
+ * Takes the deploy lock: an exclusive flock on `path`, whose content names the holder. A holder
+ * that died left its name in the file but not its lock: that is a stale lock, taken over, and
+ * `onStale` is told whose it was. A live holder makes this throw with its pid, command and start time.
  */
 export function acquireLock(path: string, command: string, onStale: (h: LockHolder) => void = () => {}): Lock {
   mkdirSync(dirname(path), { recursive: true });
   const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, JSON.stringify(holder));
-      closeSync(fd);
-      let released = false;
-      return {
-        holder,
-        release() {
-          if (released) return;
-          released = true;
-          if (readHolder(path)?.pid === process.pid) unlinkSync(path);
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const current = readHolder(path);
-    if (!current && Date.now() - mtimeMs(path) < 2000) {
-      throw new EnvError(`another deploy is taking the lock ${path} right now`);
-    }
-    if (current && (current.host !== holder.host || alive(current.pid))) {
-      throw new EnvError(
-        `another deploy holds the lock: pid ${current.pid} on ${current.host} (${current.command}), started ${current.startedAt}`,
-      );
-    }
-    // Stale (holder gone) or unreadable: move it aside atomically; only one taker wins the rename.
-    try {
-      renameSync(path, `${path}.stale-${process.pid}`);
-      unlinkSync(`${path}.stale-${process.pid}`);
-      if (current) onStale(current);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+  const fd = openSync(path, 'a+', 0o644);
+  try {
+    // A short wait covers a reader's brief shared lock (liveLockHolder), never a real holder.
+    if (!flock(fd, '-x', 1)) throw busyError(path);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
-  throw new EnvError(`could not take the deploy lock ${path}`);
+  const previous = readHolder(path);
+  ftruncateSync(fd, 0);
+  writeSync(fd, JSON.stringify(holder), 0);
+  if (previous) onStale(previous);
+  let released = false;
+  return {
+    holder,
+    release() {
+      if (released) return;
+      released = true;
+      ftruncateSync(fd, 0);
+      closeSync(fd);
+    },
+  };
+}
+
+/**
+ * Who holds the lock now, or null when nobody does (a dead holder's name left in the file is
+ * no holder). Read-only: takes a shared lock for an instant only when the named holder looks alive.
+ */
+export function liveLockHolder(path: string): LockHolder | null {
+  const named = readHolder(path);
+  if (!named) return null;
+  if (named.host === hostname() && !alive(named.pid)) return null;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    return flock(fd, '-s', 0) ? null : (readHolder(path) ?? named);
+  } finally {
+    closeSync(fd);
+  }
 }

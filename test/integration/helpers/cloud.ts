@@ -13,7 +13,7 @@ export async function removeApps(config: Config, apps: readonly string[]): Promi
       const docker = engines.get(node);
       const list = await docker.listContainers({ all: true, filters: { label: [LABELS.app] } });
       for (const c of list.filter((c) => apps.includes(c.Labels[LABELS.app] ?? ''))) {
-        await docker.getContainer(c.Id).remove({ force: true });
+        await docker.removeContainer(c.Id);
         removed++;
       }
     }

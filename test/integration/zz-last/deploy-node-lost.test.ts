@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../../src/config.js';
 import type { LabManifest } from '../../../src/lab/manifest.js';
-import { undeploy } from '../../../src/commands/undeploy.js';
+import { undeploy } from '../../../src/deploy/undeploy.js';
 import { ensureLab } from '../helpers/lab.js';
 import { cli } from '../helpers/exec.js';
 import { viaVarnish } from '../helpers/varnish-http.js';

@@ -1,0 +1,343 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo } from 'dockerode';
+import { EnvError } from '../../errors.js';
+import type { ProgressEvent } from '../../model/progress.js';
+import { demuxLogs } from './demux.js';
+import { followProgress } from './progress.js';
+
+/** How long Docker may take before cloudmatrix gives up on a node (config `timeouts`, in ms). */
+export interface EngineDeadlines {
+  /** one ordinary Engine API call: ping, list, inspect, create, start, remove, tag, logs */
+  callMs: number;
+  /** a pull or push that reports no progress for this long is dropped */
+  idleMs: number;
+  /** a pull or push, start to end */
+  transferMs: number;
+  /** an event stream is checked with a ping this often; a missed ping drops it */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_DEADLINES: EngineDeadlines = { callMs: 10_000, idleMs: 60_000, transferMs: 600_000, heartbeatMs: 10_000 };
+
+/** A Docker call that got no answer in time: the node's daemon (or the way to it) is hung. */
+export class DeadlineError extends EnvError {
+  constructor(readonly node: string, what: string, ms: number) {
+    super(`${node}: docker ${what}: no answer within ${seconds(ms)} (the node's dockerd or its SSH link is not answering)`);
+    this.name = 'DeadlineError';
+  }
+}
+
+const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+export const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
+
+export interface ListFilters {
+  all?: boolean;
+  filters?: Record<string, string[]>;
+}
+
+export interface EventStream {
+  /** one decoded event per call (Docker's JSON events) */
+  on(event: 'event', cb: (e: DockerEvent) => void): EventStream;
+  /** the stream is gone (ended, failed, a missed heartbeat); called once */
+  on(event: 'end', cb: (why: string) => void): EventStream;
+  close(): void;
+}
+
+export interface DockerEvent {
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  id?: string;
+  time?: number;
+}
+
+/**
+ * Everything cloudmatrix asks of one Docker daemon (a node's over SSH, or the manager's own).
+ * Every call has a deadline that fires on a hung daemon; Docker's "not found" and "not modified"
+ * answers are results, not errors, where the caller wants them so.
+ */
+export interface NodeEngine {
+  readonly node: string;
+  ping(): Promise<void>;
+  listContainers(opts?: ListFilters): Promise<ContainerInfo[]>;
+  /** null when there is no such container */
+  inspectContainer(id: string): Promise<ContainerInspectInfo | null>;
+  createContainer(spec: ContainerCreateOptions): Promise<string>;
+  /** already running is fine */
+  startContainer(id: string): Promise<void>;
+  /** waits up to graceSeconds for the container to exit; gone or already stopped is fine */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** forced; gone is fine */
+  removeContainer(id: string): Promise<void>;
+  /** the last lines it wrote (stdout and stderr), as text */
+  logs(id: string, tail: number): Promise<string>;
+  events(filters: Record<string, string[]>): Promise<EventStream>;
+  /** null when the daemon has no such image */
+  inspectImage(ref: string): Promise<ImageInspectInfo | null>;
+  listImages(filters?: Record<string, string[]>): Promise<ImageInfo[]>;
+  pullImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void>;
+  pushImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void>;
+  buildImage(context: Readable, opts: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<void>;
+  tagImage(ref: string, repo: string, tag: string): Promise<void>;
+  close(): void;
+}
+
+/** NodeEngine over dockerode; `onClose` releases the transport (the pooled SSH connection). */
+export class DockerEngine implements NodeEngine {
+  /** while set, calls fail at once: the node missed a deadline and is unreachable for a while */
+  private downUntil = 0;
+  private downError: DeadlineError | null = null;
+
+  constructor(
+    readonly node: string,
+    private readonly docker: Docker,
+    private readonly deadlines: EngineDeadlines = DEFAULT_DEADLINES,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  /** Runs one call with an AbortSignal that fires at the deadline; a missed deadline marks the node down. */
+  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, ms = this.deadlines.callMs): Promise<T> {
+    if (this.downError && Date.now() < this.downUntil) throw this.downError;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), ms);
+    try {
+      return await run(ctl.signal);
+    } catch (err) {
+      if (ctl.signal.aborted) throw this.markDown(what, ms);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private markDown(what: string, ms: number): DeadlineError {
+    this.downError = new DeadlineError(this.node, what, ms);
+    this.downUntil = Date.now() + Math.max(ms, this.deadlines.callMs);
+    return this.downError;
+  }
+
+  ping(): Promise<void> {
+    return this.call('ping', async (abortSignal) => {
+      await (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal });
+      this.downError = null;
+    });
+  }
+
+  listContainers(opts: ListFilters = {}): Promise<ContainerInfo[]> {
+    return this.call('list containers', (abortSignal) => this.docker.listContainers({ ...opts, abortSignal }));
+  }
+
+  inspectContainer(id: string): Promise<ContainerInspectInfo | null> {
+    return this.call(`inspect ${id.slice(0, 12)}`, async (abortSignal) => {
+      try {
+        return await this.docker.getContainer(id).inspect({ abortSignal });
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    });
+  }
+
+  createContainer(spec: ContainerCreateOptions): Promise<string> {
+    return this.call(`create ${spec.name ?? 'container'}`, async (abortSignal) => (await this.docker.createContainer({ ...spec, abortSignal })).id);
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.call(`start ${id.slice(0, 12)}`, async (abortSignal) => {
+      try {
+        await this.docker.getContainer(id).start({ abortSignal });
+      } catch (err) {
+        if (statusOf(err) !== 304) throw err;
+      }
+    });
+  }
+
+  stopContainer(id: string, graceSeconds: number): Promise<void> {
+    return this.call(
+      `stop ${id.slice(0, 12)}`,
+      async (abortSignal) => {
+        try {
+          await this.docker.getContainer(id).stop({ t: graceSeconds, abortSignal });
+        } catch (err) {
+          if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
+        }
+      },
+      graceSeconds * 1000 + this.deadlines.callMs,
+    );
+  }
+
+  removeContainer(id: string): Promise<void> {
+    return this.call(`remove ${id.slice(0, 12)}`, async (abortSignal) => {
+      try {
+        await this.docker.getContainer(id).remove({ force: true, abortSignal });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    });
+  }
+
+  logs(id: string, tail: number): Promise<string> {
+    return this.call(`logs ${id.slice(0, 12)}`, async (abortSignal) => {
+      const buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false, abortSignal })) as unknown;
+      return demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+    });
+  }
+
+  async events(filters: Record<string, string[]>): Promise<EventStream> {
+    const stream = (await this.call('events', (abortSignal) => this.docker.getEvents({ filters, abortSignal }))) as unknown as Readable;
+    return new HeartbeatEvents(stream, () => this.ping(), this.deadlines.heartbeatMs);
+  }
+
+  inspectImage(ref: string): Promise<ImageInspectInfo | null> {
+    return this.call(`inspect image ${ref}`, async (abortSignal) => {
+      try {
+        const image = this.docker.getImage(ref);
+        return await (image.inspect as (o: { abortSignal: AbortSignal }) => Promise<ImageInspectInfo>).call(image, { abortSignal });
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    });
+  }
+
+  listImages(filters: Record<string, string[]> = {}): Promise<ImageInfo[]> {
+    return this.call('list images', (abortSignal) => this.docker.listImages({ filters, abortSignal }));
+  }
+
+  pullImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void> {
+    return this.transfer(`pull ${repo}`, onEvent, (abortSignal) =>
+      this.docker.createImage(auth, { fromImage: repo, tag, abortSignal }) as Promise<NodeJS.ReadableStream>,
+    );
+  }
+
+  pushImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void> {
+    return this.transfer(`push ${repo}:${tag}`, onEvent, (abortSignal) =>
+      this.docker.getImage(repo).push({ tag, authconfig: auth, abortSignal }) as Promise<NodeJS.ReadableStream>,
+    );
+  }
+
+  buildImage(context: Readable, opts: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<void> {
+    // A build step may be silent for long (a RUN compiling); only the whole build has a deadline.
+    return this.transfer('build', onEvent, (abortSignal) => this.docker.buildImage(context, { ...opts, abortSignal }) as Promise<NodeJS.ReadableStream>, false);
+  }
+
+  tagImage(ref: string, repo: string, tag: string): Promise<void> {
+    return this.call(`tag ${ref}`, async (abortSignal) => {
+      await this.docker.getImage(ref).tag({ repo, tag, abortSignal });
+    });
+  }
+
+  /** A streamed transfer: the whole has `transferMs`, and (when `idle`) each gap between events `idleMs`. */
+  private async transfer(
+    what: string, onEvent: (e: ProgressEvent) => void, open: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, idle = true,
+  ): Promise<void> {
+    const { idleMs, transferMs } = this.deadlines;
+    let lastEvent = Date.now();
+    const ctl = new AbortController();
+    let why: DeadlineError | null = null;
+    const total = setTimeout(() => {
+      why = new DeadlineError(this.node, `${what} (whole transfer)`, transferMs);
+      ctl.abort();
+    }, transferMs);
+    const idler = idle
+      ? setInterval(() => {
+          if (Date.now() - lastEvent < idleMs) return;
+          why = new DeadlineError(this.node, `${what} (no progress)`, idleMs);
+          ctl.abort();
+        }, Math.min(1000, idleMs))
+      : null;
+    let stream: NodeJS.ReadableStream | null = null;
+    const onAbort = () => (stream as Readable | null)?.destroy(why ?? undefined);
+    ctl.signal.addEventListener('abort', onAbort);
+    try {
+      stream = await open(ctl.signal);
+      await followProgress(stream, (e) => {
+        lastEvent = Date.now();
+        onEvent(e);
+      });
+      if (ctl.signal.aborted) throw why ?? new DeadlineError(this.node, what, transferMs);
+    } catch (err) {
+      if (why) throw why;
+      throw err;
+    } finally {
+      clearTimeout(total);
+      if (idler) clearInterval(idler);
+      ctl.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  close(): void {
+    this.onClose();
+  }
+}
+
+/**
+ * Docker's event stream says nothing while nothing happens, so silence proves nothing: a ping
+ * every `everyMs` over the same transport does. A missed ping (or the stream's own end or
+ * error) ends it, once.
+ */
+class HeartbeatEvents implements EventStream {
+  private readonly onEvent: ((e: DockerEvent) => void)[] = [];
+  private readonly onEnd: ((why: string) => void)[] = [];
+  private ended = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly stream: Readable, ping: () => Promise<void>, everyMs: number) {
+    let buffered = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.decode(line);
+    });
+    stream.once('error', (err: Error) => this.end(`failed: ${err.message}`));
+    stream.once('end', () => this.end('ended'));
+    stream.once('close', () => this.end('closed'));
+    let inFlight = false;
+    this.timer = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      ping().then(
+        () => (inFlight = false),
+        (err: Error) => {
+          inFlight = false;
+          this.end(`failed its heartbeat: ${err.message}`);
+        },
+      );
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  private decode(line: string): void {
+    if (!line.trim()) return;
+    let e: DockerEvent;
+    try {
+      e = JSON.parse(line) as DockerEvent;
+    } catch {
+      return;
+    }
+    for (const cb of this.onEvent) cb(e);
+  }
+
+  on(event: 'event' | 'end', cb: ((e: DockerEvent) => void) | ((why: string) => void)): EventStream {
+    if (event === 'event') this.onEvent.push(cb as (e: DockerEvent) => void);
+    else this.onEnd.push(cb as (why: string) => void);
+    return this;
+  }
+
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    this.stream.destroy();
+    for (const cb of this.onEnd) cb(why);
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    this.stream.destroy();
+  }
+}
