@@ -6,7 +6,7 @@ import { checkHostKey, lookupNames, parseKnownHosts } from '../src/adapters/dock
 import { listNodes, type NodeRef } from '../src/adapters/nodes.js';
 import { createImage } from '../src/images/create.js';
 import { installImage } from '../src/images/install.js';
-import { listCloudContainers } from '../src/commands/ps.js';
+import { listCloudContainers } from '../src/deploy/cluster.js';
 import { runContainer } from '../src/containers/run.js';
 import { LABELS } from '../src/model/container-spec.js';
 import { median, timeRuns, type BenchResult } from './lib.js';

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { History } from '../adapters/store/history.js';
-import { listRegistryImages } from '../commands/images.js';
-import { readInventory } from '../commands/nodes.js';
-import { rollbackPlan } from '../commands/rollback.js';
+import { liveLockHolder } from '../adapters/store/lock.js';
+import { rollbackPlan } from '../deploy/rollback.js';
 import { deployPlan } from '../deploy/deploy.js';
 import { appStatus, liveRoutes, observe } from '../deploy/observe.js';
+import { listRegistryImages } from '../images/list.js';
+import { readInventory } from '../inventory/read.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
-import { liveLockHolder } from './lock-holder.js';
 import { nodeViews } from './node-views.js';
 
 // One look at the cluster serves every panel of a dashboard refresh and a metrics scrape.

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { UserError } from '../errors.js';
-import { deployPlan, type DeployReport } from '../deploy/deploy.js';
-import { durationMs } from '../model/plan.js';
-import { formatActions } from '../model/diff.js';
+import { CommandFailed } from '../errors.js';
+import type { DeployOptions, DeployReport } from '../deploy/deploy.js';
+import { parseDuration, parseParallel } from './flags.js';
 
 export interface DeployFlags {
   dryRun?: boolean;
@@ -13,33 +12,21 @@ export interface DeployFlags {
   drain?: string;
 }
 
-export function parseDuration(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^[0-9]{1,7}(ms|s|m)$/.test(text)) throw new UserError(`${flag}: expected a duration like 500ms, 30s or 2m, got ${JSON.stringify(text)}`);
-  return durationMs(text);
-}
-
-export function parseParallel(text: string | undefined): number {
-  if (text === undefined) return 8;
-  const n = Number(text);
-  if (!/^[0-9]+$/.test(text) || n < 1 || n > 64) throw new UserError(`--parallel: expected a whole number from 1 to 64, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-export function summary(r: DeployReport): string {
+export function summary(r: DeployReport, formatActions: (a: DeployReport['actions']) => string): string {
   if (r.dryRun) return `${formatActions(r.actions)}\n(dry run: nothing was changed)`;
   const failed = r.apps.filter((a) => a.result === 'failed');
   const ok = r.apps.filter((a) => a.result === 'ok');
   if (r.result === 'unchanged') return `${r.plan}: no changes (${r.durationMs} ms)`;
   const lines = [`${r.plan}: ${r.result}: ${ok.length} app(s) deployed, ${failed.length} failed, deploy ${r.id} in ${(r.durationMs / 1000).toFixed(1)} s`];
   for (const f of failed) lines.push(`  ${f.app}: ${f.error}`);
+  for (const o of ok.filter((a) => a.error)) lines.push(`  ${o.app}: warning: ${o.error}`);
   return lines.join('\n');
 }
 
 /** Runs a deploy as the CLI does: progress lines, then a summary or JSON; exit 1 if an app failed. */
-export async function runDeploy(planFile: string, flags: DeployFlags, extra: Partial<Parameters<typeof deployPlan>[1]> = {}): Promise<DeployReport> {
+export async function runDeploy(planFile: string, flags: DeployFlags, extra: Partial<DeployOptions> = {}): Promise<DeployReport> {
   const out = flags.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
-  const report = await deployPlan(loadConfig(), {
+  const options = {
     planFile,
     dryRun: flags.dryRun,
     parallel: parseParallel(flags.parallel),
@@ -47,9 +34,11 @@ export async function runDeploy(planFile: string, flags: DeployFlags, extra: Par
     drainMs: parseDuration('--drain', flags.drain, 1000),
     log: out,
     ...extra,
-  });
-  console.log(flags.json ? JSON.stringify(report, null, 2) : summary(report));
-  if (report.result === 'failed' || report.result === 'partial') process.exitCode = 1;
+  };
+  const [{ deployPlan }, { formatActions }] = await Promise.all([import('../deploy/deploy.js'), import('../model/diff.js')]);
+  const report = await deployPlan(loadConfig(), options);
+  console.log(flags.json ? JSON.stringify(report, null, 2) : summary(report, formatActions));
+  if (report.result === 'failed' || report.result === 'partial') throw new CommandFailed();
   return report;
 }
 

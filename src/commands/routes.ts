@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { liveRoutes, observe, type RouteRow } from '../deploy/observe.js';
+import type { RouteRow } from '../deploy/observe.js';
 
 export function formatRoutes(rows: readonly RouteRow[]): string {
   if (rows.length === 0) return 'no routes (no plan deployed yet)';
@@ -24,6 +24,7 @@ export function registerRoutes(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
+      const { liveRoutes, observe } = await import('../deploy/observe.js');
       const { plans, cluster } = await observe(config);
       const rows = await liveRoutes(config, plans, cluster.containers);
       console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRoutes(rows));

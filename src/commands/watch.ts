@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import { Watcher } from '../watch/watcher.js';
-import { parseDuration } from './deploy-plan.js';
+import { parseDuration } from './flags.js';
 
 export interface WatchFlags {
   interval?: string;
@@ -27,6 +26,7 @@ export async function watch(flags: WatchFlags): Promise<void> {
   const config = loadConfig();
   const stop = new AbortController();
   const log = (line: string) => console.log(stamp(line));
+  const { Watcher } = await import('../watch/watcher.js');
   const watcher = new Watcher(config, { intervalMs, templatesDir: flags.templates, log, signal: stop.signal });
   if (flags.once) {
     try {

@@ -1,5 +1,6 @@
-import type { NodeEngines } from '../adapters/docker.js';
-import type { NodeRef } from '../adapters/nodes.js';
+import type { Config } from '../config.js';
+import { NodeEngines } from '../adapters/docker.js';
+import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { fromContainerInfo, sortContainers, type CloudContainer } from '../model/cloud-container.js';
 import { LABELS } from '../model/container-spec.js';
 import type { ContainerState, LiveNode, RunningContainer } from '../model/types.js';
@@ -33,6 +34,16 @@ export async function listCloudContainers(nodes: readonly NodeRef[], engines: No
   });
   sortContainers(result.containers);
   return result;
+}
+
+/** ps: the cloudmatrix containers of every node (each node within its deadline), and the nodes that did not answer. */
+export async function ps(config: Config): Promise<ContainerListing> {
+  const engines = new NodeEngines(config);
+  try {
+    return await listCloudContainers(await listNodes(config), engines);
+  } finally {
+    engines.closeAll();
+  }
 }
 
 /** Which nodes answer, and the cloudmatrix containers on those that do. */

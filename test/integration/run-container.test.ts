@@ -5,7 +5,7 @@ import { NodeEngines } from '../../src/adapters/docker.js';
 import { findNode } from '../../src/adapters/nodes.js';
 import { createImage } from '../../src/images/create.js';
 import { installImage } from '../../src/images/install.js';
-import { listCloudContainers, ps } from '../../src/commands/ps.js';
+import { listCloudContainers, ps } from '../../src/deploy/cluster.js';
 import { listNodes } from '../../src/adapters/nodes.js';
 import { runContainer } from '../../src/containers/run.js';
 import { UserError } from '../../src/errors.js';
@@ -54,7 +54,7 @@ describe('run-container', () => {
     assert.equal(info.HostConfig.RestartPolicy?.Name, 'unless-stopped');
     assert.match(info.Config.Image, /^10\.77\.0\.1:5000\/cloud\/it-run-web:1@sha256:[0-9a-f]{64}$/);
 
-    const listed = (await ps(config, engines)).containers.filter((c) => c.app === 'it-run-web');
+    const listed = (await ps(config)).containers.filter((c) => c.app === 'it-run-web');
     assert.deepEqual(listed.map((c) => [c.node, c.name, c.state, c.address, c.port]), [
       ['node2', r.name, 'running', '10.77.0.202', r.port],
     ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration, parseParallel } from '../../src/commands/deploy-plan.js';
+import { parseDuration, parseParallel } from '../../src/commands/flags.js';
 import { demuxLogs } from '../../src/adapters/docker/demux.js';
 import { mapLimit } from '../../src/deploy/limit.js';
 import { UserError } from '../../src/errors.js';
