@@ -1,11 +1,11 @@
-import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { exitCodeOf, messageOf, UserError } from './errors.js';
-import { registerCommands } from './commands/index.js';
+import { Command, CommanderError } from 'commander';
+import { CommandFailed, exitCodeOf, messageOf, UserError } from './errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+export async function buildProgram(): Promise<Command> {
+  const { registerCommands } = await import('./commands/index.js');
   const program = new Command('cloudmatrix')
     .description('A private container cloud on plain Docker hosts')
     .version(pkg.version, '-V, --version')
@@ -15,27 +15,35 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The one place an error becomes what the user reads and an exit status. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the usage error
+  if (process.env.CLOUDMATRIX_DEBUG && err instanceof Error && !(err instanceof UserError) && !(err instanceof CommandFailed)) {
+    console.error(err.stack);
+  }
+  // Bad input may list several problems, one line each (e.g. every error of a plan); an empty message was printed already.
+  const text = err instanceof UserError || err instanceof CommandFailed ? err.message : messageOf(err);
+  if (text !== '') console.error(text.split('\n').map((l, i) => (i === 0 ? `cloudmatrix: ${l}` : l)).join('\n'));
+  return exitCodeOf(err);
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // The version alone needs none of the commands.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    console.log(pkg.version);
+    return 0;
+  }
   try {
+    const program = await buildProgram();
     await program.parseAsync(argv, { from: 'user' });
+    // Commands being rewritten still set exitCode; thrown errors are the way (CommandFailed).
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return 0;
-      return 2; // commander already printed the usage error
-    }
-    if (process.env.CLOUDMATRIX_DEBUG && err instanceof Error && !(err instanceof UserError)) {
-      console.error(err.stack);
-    }
-    // Bad input may list several problems, one line each (e.g. every error of a plan).
-    const text = err instanceof UserError ? err.message : messageOf(err);
-    console.error(text.split('\n').map((l, i) => (i === 0 ? `cloudmatrix: ${l}` : l)).join('\n'));
-    return exitCodeOf(err);
+    return report(err);
   }
 }
 
-const isEntry = process.argv[1] && /(cli\.ts|cloudmatrix(\.js)?|cmx)$/.test(process.argv[1]);
+const isEntry = process.argv[1] && /(cli\.[jt]s|cloudmatrix(\.js)?|cmx)$/.test(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

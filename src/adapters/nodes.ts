@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
+import { EnvError, UserError } from '../errors.js';
 import { buildInventory } from '../model/inventory.js';
 
 export interface NodeRef {
@@ -16,25 +16,46 @@ export function nodesFrom(leasesText: string, staticNodes: readonly NodeRef[], n
     .map((n) => ({ name: n.name, ip: n.ip }));
 }
 
-async function readLeases(file: string): Promise<string> {
+export interface LeasesText {
+  text: string;
+  /** there is no leases file: no leases (dnsmasq has not written one yet, or does not run) */
+  missing: boolean;
+}
+
+export const missingLeasesWarning = (file: string): string =>
+  `${file}: no such leases file (is dnsmasq running?); counting no leased nodes`;
+
+async function readOnce(file: string): Promise<LeasesText> {
   try {
-    return await readFile(file, 'utf8');
+    return { text: await readFile(file, 'utf8'), missing: false };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', missing: true };
+    throw new EnvError(`${file}: cannot read the leases: ${(err as Error).message}`, { cause: err });
   }
 }
 
 /**
- * The nodes of the cloud now. dnsmasq rewrites its leases file in place, so an empty read
- * may be a file caught mid-write: read again, a few times, before believing it.
+ * The one reader of dnsmasq's leases file. dnsmasq rewrites it in place, so an empty read may
+ * be a file caught mid-write: read again, a few times, before believing it.
  */
-export async function listNodes(config: Config, opts: { retries?: number; delayMs?: number } = {}): Promise<NodeRef[]> {
+export async function readLeasesText(file: string, opts: { retries?: number; delayMs?: number } = {}): Promise<LeasesText> {
   const retries = opts.retries ?? 3;
-  let text = await readLeases(config.leasesFile);
-  for (let i = 0; i < retries && text.trim() === ''; i++) {
+  let read = await readOnce(file);
+  for (let i = 0; i < retries && !read.missing && read.text.trim() === ''; i++) {
     await sleep(opts.delayMs ?? 50);
-    text = await readLeases(config.leasesFile);
+    read = await readOnce(file);
+  }
+  return read;
+}
+
+const warned = new Set<string>();
+
+/** The nodes of the cloud now: live leases plus static nodes. A missing leases file is said once per process. */
+export async function listNodes(config: Config, opts: { retries?: number; delayMs?: number } = {}): Promise<NodeRef[]> {
+  const { text, missing } = await readLeasesText(config.leasesFile, opts);
+  if (missing && !warned.has(config.leasesFile)) {
+    warned.add(config.leasesFile);
+    process.stderr.write(`cloudmatrix: warning: ${missingLeasesWarning(config.leasesFile)}\n`);
   }
   return nodesFrom(text, config.staticNodes, new Date());
 }

@@ -9,7 +9,8 @@ import { deployRoutes } from './routes-deploy.js';
 import { readRoutes } from './routes-read.js';
 
 export const BODY_LIMIT = '256kb';
-const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
+// The static files stay in the sources: found the same from src/api/ and from the build in dist/api/.
+const publicDir = fileURLToPath(new URL('../../src/api/public/', import.meta.url));
 
 export interface AppOptions {
   /** process metrics (only the real server: they are per process) */

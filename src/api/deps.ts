@@ -1,8 +1,8 @@
 import type { DeployRecord } from '../adapters/store/history.js';
 import type { LockHolder } from '../adapters/store/lock.js';
-import type { RegistryRepo } from '../commands/images.js';
 import type { DeployReport } from '../deploy/deploy.js';
 import type { AppStatus, RouteRow } from '../deploy/observe.js';
+import type { RegistryRepo } from '../images/list.js';
 
 /** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
 export interface NodeView {

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { initRepo } from '../git/init.js';
-import { receive } from '../git/receive.js';
+import { CommandFailed } from '../errors.js';
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -23,6 +21,7 @@ export function registerGit(program: Command): void {
     .argument('<app>', 'app name, as in the plan')
     .option('--plan <file>', 'the plan whose apps.APP.image a push updates (default: the deployed plan that runs APP)')
     .action(async (app: string, opts: { plan?: string }) => {
+      const [{ loadConfig }, { initRepo }] = await Promise.all([import('../config.js'), import('../git/init.js')]);
       const { dir, planFile, existed } = await initRepo(loadConfig(), app, opts.plan);
       console.log(`${existed ? 'updated the hook of' : 'created'} ${dir}: a push to main builds ${app}, sets apps.${app}.image in ${planFile} and deploys it`);
       console.log(`push to it:\n  git remote add cloud ${dir}              # on the manager\n  git remote add cloud ssh://root@MANAGER${dir}   # from elsewhere\n  git push cloud main`);
@@ -37,7 +36,8 @@ export function registerGit(program: Command): void {
       const out = (l: string) => {
         if (process.stdout.writable) process.stdout.write(`${l}\n`);
       };
+      const [{ loadConfig }, { receive }] = await Promise.all([import('../config.js'), import('../git/receive.js')]);
       const ok = await receive(loadConfig(), app, await readStdin(), out);
-      if (!ok) process.exitCode = 1;
+      if (!ok) throw new CommandFailed(); // receive told the pusher why
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { History, type DeployRecord } from '../adapters/store/history.js';
+import type { DeployRecord } from '../adapters/store/history.js';
 
 export function formatHistory(records: readonly DeployRecord[], app?: string): string {
   if (records.length === 0) return 'no deploys yet';
@@ -21,7 +20,8 @@ export function registerHistory(program: Command): void {
     .description('the deploys, oldest first: time, plan hash, per-app revision and image digest, result')
     .argument('[app]', 'only deploys that touched this app')
     .option('--json', 'print JSON')
-    .action((app: string | undefined, opts: { json?: boolean }) => {
+    .action(async (app: string | undefined, opts: { json?: boolean }) => {
+      const [{ loadConfig }, { History }] = await Promise.all([import('../config.js'), import('../adapters/store/history.js')]);
       const records = new History(loadConfig().stateDir).list(app);
       console.log(opts.json ? JSON.stringify(records, null, 2) : formatHistory(records, app));
     });

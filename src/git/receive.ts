@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { messageOf } from '../errors.js';
-import { liveLockHolder } from '../api/lock-holder.js';
-import { createImage } from '../commands/create-image.js';
-import { installImage } from '../commands/install-image.js';
+import { writeAtomic } from '../adapters/store/atomic.js';
+import { liveLockHolder } from '../adapters/store/lock.js';
 import { deployPlan, type DeployReport } from '../deploy/deploy.js';
+import { createImage } from '../images/create.js';
+import { installImage } from '../images/install.js';
 import { readGitApp, repoDir } from './paths.js';
 import { planApp, setAppImage } from './plan-edit.js';
 import { deployRef, parseRefLines } from './refs.js';
@@ -19,11 +20,6 @@ type Out = (line: string) => void;
 /** Build output comes in chunks: hand it on line by line, without blank ones. */
 function byLine(out: Out): (chunk: string) => void {
   return (chunk) => chunk.split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean).forEach((l) => out(`  ${l}`));
-}
-
-function writeAtomic(file: string, text: string): void {
-  writeFileSync(`${file}.tmp-${process.pid}`, text);
-  renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
 /** A push should not fail because another deploy runs: wait for the lock, bounded. */

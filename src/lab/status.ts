@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readInventory } from '../commands/nodes.js';
+import { readInventory } from '../inventory/read.js';
 import { activeNodes } from '../model/inventory.js';
 import type { LabManifest } from './manifest.js';
 import { dockerPing, pidAlive, registryPing, tcpOpen } from './probe.js';

@@ -1,4 +1,5 @@
 // Image references after distribution/reference's grammar (reference/regexp.go).
+import { UserError } from '../errors.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const DOMAIN_PART = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -79,4 +80,24 @@ export function formatRef(ref: ImageRef): string {
 export function appOf(ref: ImageRef): string {
   const parts = ref.repository.split('/');
   return parts[parts.length - 1]!;
+}
+
+/**
+ * An image named on the command line or in a request: bad syntax is the user's error (exit 2),
+ * said in the one place that maps RefError.
+ */
+export function resolveImageArg(s: string, registry: string): ImageRef {
+  try {
+    return resolveImage(s, registry);
+  } catch (err) {
+    if (err instanceof RefError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+/** NAME[:TAG] of the private registry (no other registry, no digest), as create-image and install-image take it. */
+export function privateImageArg(s: string, registry: string, hint: string): ImageRef {
+  const ref = resolveImageArg(s, registry);
+  if (ref.registry !== registry || ref.digest !== null) throw new UserError(`"${s}": give NAME[:TAG]; ${hint}`);
+  return ref;
 }

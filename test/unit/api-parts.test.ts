@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cached } from '../../src/api/cache.js';
-import { liveLockHolder } from '../../src/api/lock-holder.js';
 import { nodeViews } from '../../src/api/node-views.js';
-import { parseListen, readToken } from '../../src/commands/serve.js';
+import { parseListen, readToken } from '../../src/api/listen.js';
 import type { Config } from '../../src/config.js';
 import type { InventoryNode } from '../../src/model/inventory.js';
 
@@ -56,17 +55,3 @@ test('readToken: trimmed; a missing setting, file, or a short token is refused',
   assert.throws(() => readToken(cfg(join(dir, 's'))), /at least 16 characters/);
 });
 
-test('liveLockHolder: a live holder, or null for no lock, a dead holder here, or junk', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cmx-lock-'));
-  const path = join(dir, 'deploy.lock');
-  assert.equal(liveLockHolder(path), null);
-  const me = { pid: process.pid, host: hostname(), command: 'deploy-plan x', startedAt: 'now' };
-  writeFileSync(path, JSON.stringify(me));
-  assert.deepEqual(liveLockHolder(path), me);
-  writeFileSync(path, JSON.stringify({ ...me, pid: 2 ** 22 + 12345 }));
-  assert.equal(liveLockHolder(path), null);
-  writeFileSync(path, JSON.stringify({ ...me, host: 'elsewhere', pid: 2 ** 22 + 12345 }));
-  assert.equal(liveLockHolder(path)?.host, 'elsewhere');
-  writeFileSync(path, '{"pid":');
-  assert.equal(liveLockHolder(path), null);
-});

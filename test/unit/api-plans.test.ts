@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApp } from '../../src/api/app.js';
-import { FAKE_TOKEN, fakeDeps } from '../../src/api/fake-deps.js';
+import { FAKE_TOKEN, fakeDeps } from './helpers/fake-deps.js';
 
 const auth = { Authorization: `Bearer ${FAKE_TOKEN}` };
 const good = 'domain: matrix.test\napps:\n  web:\n    image: cloud/web:1\n    replicas: 2\n';

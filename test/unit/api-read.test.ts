@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApp } from '../../src/api/app.js';
-import { FAKE_TOKEN, fakeDeps } from '../../src/api/fake-deps.js';
+import { FAKE_TOKEN, fakeDeps } from './helpers/fake-deps.js';
 import { EnvError, UserError } from '../../src/errors.js';
 
 const auth = { Authorization: `Bearer ${FAKE_TOKEN}` };

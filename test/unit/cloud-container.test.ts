@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerInfo } from 'dockerode';
 import { formatContainers, fromContainerInfo, shortImage } from '../../src/model/cloud-container.js';
-import { parsePort, publishedPort } from '../../src/commands/run-container-args.js';
+import { parsePort } from '../../src/containers/args.js';
+import { publishedPort } from '../../src/model/published-port.js';
 
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 const info = {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerPlan } from '../../src/commands/plan.js';
+import { UserError } from '../../src/errors.js';
 
 const path = (f: string) => fileURLToPath(new URL(`../../${f}`, import.meta.url));
 
@@ -12,16 +13,21 @@ async function run(args: string[]): Promise<{ out: string; err: string; code: nu
   const out: string[] = [];
   const err: string[] = [];
   const { log, error } = console;
-  const before = process.exitCode;
   console.log = (s: string) => out.push(s);
   console.error = (s: string) => err.push(s);
   try {
-    await program.parseAsync(['plan', 'check', ...args], { from: 'user' });
-    return { out: out.join('\n'), err: err.join('\n'), code: process.exitCode === undefined ? undefined : Number(process.exitCode) };
+    let code: number | undefined;
+    try {
+      await program.parseAsync(['plan', 'check', ...args], { from: 'user' });
+    } catch (e) {
+      // an empty message: the errors are printed already (the CLI's catch then prints nothing)
+      if (!(e instanceof UserError) || e.message !== '') throw e;
+      code = e.exitCode;
+    }
+    return { out: out.join('\n'), err: err.join('\n'), code };
   } finally {
     console.log = log;
     console.error = error;
-    process.exitCode = before;
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { followProgress, ProgressError } from '../../src/adapters/docker/progress.js';
-import { buildStep, eventError, progressLine } from '../../src/model/progress.js';
+import { buildStep, eventError, progressLine } from '../../src/model/progress-events.js';
 
 test('an error is an event: error or errorDetail', () => {
   assert.equal(eventError({ status: 'Pushing' }), null);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextLink, registryBaseUrl } from '../../src/adapters/registry.js';
-import { newestLocalTag } from '../../src/commands/install-image.js';
+import { newestLocalTag } from '../../src/images/install.js';
 import { dockerSocketPath, nodesFrom } from '../../src/adapters/nodes.js';
 
 test('registry pagination follows the Link header', () => {

@@ -1,5 +1,5 @@
 import { loadConfig, stateDir, type Config } from '../../../src/config.js';
-import { labUp } from '../../../src/commands/lab.js';
+import { labUp } from '../../../src/lab/up-down.js';
 import { readManifest, type LabManifest } from '../../../src/lab/manifest.js';
 import { labStatus } from '../../../src/lab/status.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import { EnvError } from '../errors.js';
-import { contextFilter, contextHash, type ContextEntry } from '../model/build-context.js';
+import { contextFilter, type ContextEntry } from '../model/build-context.js';
 
 const MAX_ENTRIES = 100_000;
 
@@ -50,8 +50,6 @@ export async function collectContext(dir: string): Promise<ContextEntry[]> {
   }
   return out;
 }
-
-export { contextHash };
 
 /** A tar of exactly these entries, owned by root with a fixed mtime so that builds cache well. */
 export function packContext(dir: string, entries: readonly ContextEntry[]): Readable {

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeployRecord } from '../adapters/store/history.js';
-import type { DeployReport } from '../deploy/deploy.js';
-import type { ApiDeps } from './deps.js';
+import type { DeployRecord } from '../../../src/adapters/store/history.js';
+import type { DeployReport } from '../../../src/deploy/deploy.js';
+import type { ApiDeps } from '../../../src/api/deps.js';
 
 export const FAKE_TOKEN = 'test-token-0123456789abcdef';
 
@@ -30,7 +30,7 @@ export function fakeDeps(over: Partial<ApiDeps> = {}): ApiDeps {
     ],
     images: async () => [{ repository: 'cloud/web', tags: [{ tag: '1', digest: 'sha256:00' }] }],
     apps: async () => ({
-      apps: [{ plan: 'p', app: 'web', desired: 2, running: 2, healthy: 1, nodes: ['node1'], revisions: ['r1'], hosts: ['web.matrix.test'], paths: ['/web/'], containers: [] }],
+      apps: [{ plan: 'p', app: 'web', desired: 2, running: 2, healthy: 1, orphans: 0, nodes: ['node1'], revisions: ['r1'], hosts: ['web.matrix.test'], paths: ['/web/'], containers: [] }],
       unreachable: [{ node: 'node2', message: 'timeout' }],
     }),
     routes: async () => [{ app: 'web', hosts: ['web.matrix.test'], paths: [], director: 'round_robin', backends: [] }],

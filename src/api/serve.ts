@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Config } from '../config.js';
+import { EnvError } from '../errors.js';
+import { Watcher } from '../watch/watcher.js';
+import { createApp } from './app.js';
+import type { Jobs } from './jobs.js';
+import { parseListen, readToken } from './listen.js';
+import { liveDeps } from './live-deps.js';
+import type { ApiMetrics } from './metrics.js';
+
+const SHUTDOWN_WAIT_MS = 90_000;
+
+export interface ServeOptions {
+  /** HOST:PORT (default: the config's api.listen) */
+  listen?: string;
+  /** run the routing watcher too, with a full resync this often */
+  watchMs: number | null;
+  version: string;
+}
+
+function listening(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err) => reject(new EnvError(`cannot listen on ${host}:${port}: ${(err as Error).message}`)));
+  });
+}
+
+/**
+ * Runs the API until SIGINT/SIGTERM; deploys in flight are waited for (they stop cleanly on the
+ * same signal). With `watchMs`, the routing watcher (cloudmatrix watch) runs in the same process.
+ */
+export async function serve(config: Config, opts: ServeOptions): Promise<void> {
+  const { host, port } = parseListen(opts.listen ?? config.api.listen);
+  const log = (l: string) => console.error(`${new Date().toISOString()} ${l}`);
+  const app = createApp(liveDeps(config, readToken(config), opts.version, log), { defaultMetrics: true, accessLog: true });
+  const server = app.listen(port, host);
+  await listening(server, host, port);
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token in ${config.api.tokenFile})`);
+  const stopWatching = new AbortController();
+  let watching: Promise<void> = Promise.resolve();
+  if (opts.watchMs !== null) {
+    const metrics = app.locals.metrics as ApiMetrics;
+    const watcher = new Watcher(config, {
+      intervalMs: opts.watchMs, log: (l) => log(`watch: ${l}`), signal: stopWatching.signal, onResync: (r) => metrics.watchResynced(r),
+    });
+    log(`watch: watching the nodes' cloudmatrix containers; full resync every ${opts.watchMs / 1000} s`);
+    watching = watcher.run().catch((err: Error) => log(`watch: stopped: ${err.message}`));
+  }
+  await new Promise<void>((resolve) => {
+    const stop = async (sig: string) => {
+      log(`${sig}: closing`);
+      stopWatching.abort();
+      server.close();
+      server.closeIdleConnections();
+      const jobs = app.locals.jobs as Jobs;
+      const until = Date.now() + SHUTDOWN_WAIT_MS;
+      while (jobs.running().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      server.closeAllConnections();
+      await watching;
+      resolve();
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+}

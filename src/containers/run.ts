@@ -1,0 +1,81 @@
+import type { Config } from '../config.js';
+import { EnvError, UserError } from '../errors.js';
+import { NodeEngines, type NodeEngine } from '../adapters/docker.js';
+import { statusOf } from '../adapters/docker/engine.js';
+import { ensureImage } from '../adapters/docker/node-image.js';
+import { findNode, type NodeRef } from '../adapters/nodes.js';
+import { RegistryClient } from '../adapters/registry.js';
+import { findRegistryImage } from '../adapters/registry-image.js';
+import {
+  containerSpec, DEFAULT_CONTAINER_PORT, defaultContainerName, isContainerName, MANUAL_PLAN, revisionOf,
+} from '../model/container-spec.js';
+import { appOf, formatRef, resolveImageArg, type ImageRef } from '../model/image-ref.js';
+import { inspected, reuse, type RunContainerResult } from './outcome.js';
+
+export type { RunContainerResult } from './outcome.js';
+
+export interface RunContainerOptions {
+  node: string;
+  image: string;
+  hostPort?: number;
+  /** default: the image's lowest EXPOSE'd port, else 8080 */
+  containerPort?: number;
+  name?: string;
+  app?: string;
+  env?: Record<string, string>;
+  config: Config;
+  engines?: NodeEngines;
+  progress?: (line: string) => void;
+}
+
+const errorText = (err: unknown): string => (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;
+
+/** Creates and starts the container; a create that lost a race to the same name reuses the winner. */
+async function create(engine: NodeEngine, node: NodeRef, spec: ReturnType<typeof containerSpec>, revision: string): Promise<RunContainerResult> {
+  const name = spec.name!;
+  let id: string;
+  try {
+    id = await engine.createContainer(spec);
+  } catch (err) {
+    const raced = statusOf(err) === 409 ? await engine.inspectContainer(name) : null;
+    if (raced) return reuse(engine, node, raced, revision);
+    if (err instanceof EnvError) throw err;
+    throw new EnvError(`${node.name}: cannot create ${name}: ${errorText(err)}`);
+  }
+  try {
+    await engine.startContainer(id);
+  } catch (err) {
+    await engine.removeContainer(id).catch(() => undefined);
+    if (err instanceof EnvError) throw err;
+    throw new EnvError(`${node.name}: cannot start ${name}: ${errorText(err)}`);
+  }
+  return inspected(engine, node, id, 'started');
+}
+
+/** One container of a registry image on a node, labelled like deploy-plan's; idempotent by name and revision. */
+export async function runContainer(opts: RunContainerOptions): Promise<RunContainerResult> {
+  const { config } = opts;
+  const progress = opts.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (opts.name !== undefined && !isContainerName(opts.name)) throw new UserError(`--name "${opts.name}": not a valid container name`);
+  const ref = resolveImageArg(opts.image, config.registry);
+  const node = await findNode(config, opts.node);
+  const image = await findRegistryImage(new RegistryClient(ref.registry), ref);
+  const containerPort = opts.containerPort ?? image.exposedPorts[0] ?? DEFAULT_CONTAINER_PORT;
+  const app = opts.app ?? appOf(ref);
+  const env = opts.env ?? {};
+  const revision = revisionOf({ imageDigest: image.digest, app, containerPort, hostPort: opts.hostPort, env });
+  const name = opts.name ?? defaultContainerName(app, node.name, opts.hostPort, revision);
+  const engines = opts.engines ?? new NodeEngines(config);
+  try {
+    const engine = engines.get(node);
+    const existing = await engine.inspectContainer(name);
+    if (existing) return await reuse(engine, node, existing, revision);
+    await ensureImage(engine, image.ref as ImageRef & { digest: string }, progress);
+    const spec = containerSpec({
+      name, app, plan: MANUAL_PLAN, revision, image: formatRef(image.ref), containerPort, hostPort: opts.hostPort, hostIp: node.ip, env,
+    });
+    return await create(engine, node, spec, revision);
+  } finally {
+    if (!opts.engines) engines.closeAll();
+  }
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { configPath, stateDir } from '../config.js';
+import { UserError } from '../errors.js';
+import { hostAddresses, isRoot } from './host.js';
+import { readManifest } from './manifest.js';
+import { parseBridge, parseNodeCount, parseSubnet } from './options.js';
+import { runLabScript } from './run-script.js';
+import { labStatus } from './status.js';
+
+export interface LabUpOptions {
+  nodes?: string;
+  bridge?: string;
+  subnet?: string;
+  recreate?: boolean;
+}
+
+function requireRoot(): void {
+  if (!isRoot()) throw new UserError('the lab needs root (network namespaces, bridges, daemons): run as root');
+}
+
+export async function labUp(opts: LabUpOptions): Promise<void> {
+  const nodes = parseNodeCount(opts.nodes);
+  const bridge = parseBridge(opts.bridge);
+  const subnet = parseSubnet(opts.subnet, bridge, hostAddresses());
+  requireRoot();
+  const previous = readManifest(stateDir());
+  const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes;
+  if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
+    // Already up and healthy in this shape: leave the running nodes (and their containers) be.
+    await runLabScript('install-packages.sh', {}, true);
+    console.log(`lab: already up on ${bridge} ${subnet} with ${nodes} node(s) (--recreate to rebuild it)`);
+    return;
+  }
+  if (previous && previous.bridge !== bridge) {
+    await runLabScript('lab/down.sh', { CMX_STATE_DIR: stateDir(), CMX_BRIDGE: previous.bridge }, true);
+  }
+  await runLabScript('lab/up.sh', {
+    CMX_STATE_DIR: stateDir(),
+    CMX_NODES: String(nodes),
+    CMX_BRIDGE: bridge,
+    CMX_SUBNET: subnet,
+  });
+}
+
+export async function labDown(opts: { bridge?: string }): Promise<void> {
+  requireRoot();
+  const bridge = opts.bridge ? parseBridge(opts.bridge) : (readManifest(stateDir())?.bridge ?? 'cmx0');
+  await runLabScript('lab/down.sh', { CMX_STATE_DIR: stateDir(), CMX_BRIDGE: bridge });
+  console.log(`lab: down (${bridge})`);
+}
