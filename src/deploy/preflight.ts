@@ -48,7 +48,7 @@ export interface ResolvedImage {
  * missing image named at its place in the plan.
  */
 export async function resolveImages(config: Config, plan: Plan, source: PlanSource): Promise<Map<string, ResolvedImage>> {
-  const registry = new RegistryClient(config.registry);
+  const registry = new RegistryClient(config.registry, config.timeouts?.registryMs);
   const resolved = new Map<string, ResolvedImage>();
   const errors: PlanError[] = [];
   await Promise.all(

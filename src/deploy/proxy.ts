@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
+import { EnvError, UserError } from '../errors.js';
 import { createVarnish, type ReloadResult, type Varnish } from '../adapters/varnish.js';
+import { readVclTemplates } from '../adapters/vcl-templates.js';
 import { renderVcl } from '../model/vcl.js';
 import { validateRoutingTable, type RoutingTable } from '../model/routing.js';
 
@@ -25,7 +27,17 @@ export class VarnishRouter {
 
   render(table: RoutingTable): string {
     validateRoutingTable(table);
-    return renderVcl(table, this.templatesDir ? { templatesDir: this.templatesDir } : {});
+    return renderVcl(table, readVclTemplates(this.templatesDir));
+  }
+
+  /** A routing table made from checked plans that does not render is the templates' fault or ours: never bad input. */
+  private renderForReload(table: RoutingTable): string {
+    try {
+      return this.render(table);
+    } catch (err) {
+      if (err instanceof UserError) throw new EnvError(`cannot render the VCL: ${err.message}`);
+      throw err;
+    }
   }
 
   apply(table: RoutingTable): Promise<ReloadResult> {
@@ -41,7 +53,7 @@ export class VarnishRouter {
     const batch = { produce } as Batch;
     batch.promise = this.queue.then(async () => {
       this.waiting = null;
-      const result = await this.varnish.reload(this.render(batch.produce()));
+      const result = await this.varnish.reload(this.renderForReload(batch.produce()));
       if (result.changed) this.reloads++;
       return result;
     });
