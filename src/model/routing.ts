@@ -12,8 +12,14 @@ export type RouteApp = {
   director: DirectorKind;
   hashBy?: 'client' | 'url';
   health: { path: string; intervalMs: number; timeoutMs: number; window?: number; threshold?: number };
+  /** per backend; ROUTE_TIMEOUT_DEFAULTS when absent */
+  timeouts?: RouteTimeouts;
+  /** per backend; Varnish's default (no limit) when absent */
+  maxConnections?: number;
   backends: RouteBackend[];
 };
+
+export type RouteTimeouts = { connectMs: number; firstByteMs: number; betweenBytesMs: number };
 
 export type RouteBackend = {
   container: string;
@@ -24,6 +30,8 @@ export type RouteBackend = {
 };
 
 export const DIRECTORS: readonly DirectorKind[] = ['round_robin', 'fallback', 'random', 'hash'];
+
+export const ROUTE_TIMEOUT_DEFAULTS: RouteTimeouts = { connectMs: 2000, firstByteMs: 30_000, betweenBytesMs: 30_000 };
 
 /** Probe window and threshold when the app gives none: a dead backend turns sick after 3 probes. */
 export const HEALTH_DEFAULTS = { window: 5, threshold: 3 } as const;
@@ -96,6 +104,7 @@ export function validateRoutingTable(table: RoutingTable): void {
       else if (app.director !== 'hash') bad('hashBy', 'only applies to director "hash"');
     }
     validateHealth(app.health, bad);
+    validateLimits(app, bad);
     validateBackends(app.backends, bad);
   });
   if (problems.length > 0) throw new UserError(`routing: ${problems.join('; ')}`);
@@ -115,6 +124,19 @@ function validateHealth(health: RouteApp['health'], bad: Bad): void {
   if (!isInt(window, 1, 64)) bad('health.window', `${show(window)} must be an integer from 1 to 64`);
   if (!isInt(threshold, 1, 64)) bad('health.threshold', `${show(threshold)} must be an integer from 1 to 64`);
   else if (typeof window === 'number' && threshold > window) bad('health.threshold', 'must not exceed health.window');
+}
+
+function validateLimits(app: RouteApp, bad: Bad): void {
+  if (app.timeouts !== undefined) {
+    if (!app.timeouts || typeof app.timeouts !== 'object') bad('timeouts', 'must be an object');
+    else {
+      for (const k of ['connectMs', 'firstByteMs', 'betweenBytesMs'] as const) {
+        if (!isInt(app.timeouts[k], 1, 3_600_000)) bad(`timeouts.${k}`, `${show(app.timeouts[k])} must be an integer from 1 to 3600000`);
+      }
+    }
+  }
+  const max = app.maxConnections;
+  if (max !== undefined && !isInt(max, 1, 1_000_000)) bad('maxConnections', `${show(max)} must be an integer from 1 to 1000000`);
 }
 
 function validateBackends(backends: RouteBackend[], bad: Bad): void {

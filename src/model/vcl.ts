@@ -1,27 +1,29 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import { UserError } from '../errors.js';
-import { HEALTH_DEFAULTS, validateRoutingTable, type RoutingTable } from './routing.js';
-
-export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../vcl-templates/', import.meta.url));
+import { HEALTH_DEFAULTS, ROUTE_TIMEOUT_DEFAULTS, validateRoutingTable, type RouteTimeouts, type RoutingTable } from './routing.js';
 
 /** The first backend is Varnish's default; it is never routed to. Its prefix is not one of ours. */
 export const PLACEHOLDER_BACKEND = 'cmx_unrouted';
 
-export type Timeouts = { connectMs: number; firstByteMs: number; betweenBytesMs: number };
-export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 2000, firstByteMs: 30_000, betweenBytesMs: 30_000 };
+/** The templates as data (read by adapters/vcl-templates.ts); `source` names them in errors. */
+export type VclTemplates = { source: string; main: string; partials: Record<string, string> };
 
-export type RenderOptions = { templatesDir?: string; timeouts?: Partial<Timeouts> };
+/** Varnish's default max_retries: a `return (retry)` beyond it fails the fetch without our page. */
+export const MAX_RETRIES = 4;
 
 export type VclView = {
   routingHash: string;
   placeholder: string;
   probes: { name: string; url: string; interval: string; timeout: string; window: number; threshold: number; initial: number }[];
-  backends: { name: string; app: string; host: string; port: string; probe: string; connectTimeout: string; firstByteTimeout: string; betweenBytesTimeout: string }[];
+  backends: {
+    name: string; app: string; container: string; node: string; host: string; port: string; probe: string;
+    connectTimeout: string; firstByteTimeout: string; betweenBytesTimeout: string; maxConnections: number | null;
+  }[];
   directors: { name: string; app: string; kind: string; members: { backend: string; weight: string | null }[] }[];
+  /** apps with two backends or more: where a failed fetch may go next */
+  retries: { keyword: 'if' | 'elsif'; app: string; backends: { keyword: 'if' | 'elsif'; name: string }[] }[];
+  maxRetries: number;
   hostTree: HostNode;
   pathRoutes: PathRoute[];
 };
@@ -110,9 +112,8 @@ export function pathRegex(path: string): string {
 }
 
 /** The template view: every value is already validated or built from validated parts. */
-export function vclView(table: RoutingTable, opts: RenderOptions = {}): VclView {
+export function vclView(table: RoutingTable): VclView {
   validateRoutingTable(table);
-  const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const apps = table.apps;
   // Probe and director of an app share its identifier tail: `pr__web`, `dr__web`.
   const probeIds = assignIdentifiers(apps.map((a) => ({ key: a.name, prefix: 'pr', parts: [[a.name, MAX_PART.app]] })));
@@ -134,16 +135,22 @@ export function vclView(table: RoutingTable, opts: RenderOptions = {}): VclView 
     if (a.backends.length === 0) return;
     probes.push({ name: probeIds[i]!, url: a.health.path, interval: ms(a.health.intervalMs), timeout: ms(a.health.timeoutMs), window, threshold, initial: threshold });
   });
-  const backends = flat.map(({ a, i, b }, k) => ({
-    name: beIds[k]!,
-    app: a.name,
-    host: b.address,
-    port: String(b.port),
-    probe: probeIds[i]!,
-    connectTimeout: ms(t.connectMs),
-    firstByteTimeout: ms(t.firstByteMs),
-    betweenBytesTimeout: ms(t.betweenBytesMs),
-  }));
+  const backends = flat.map(({ a, i, b }, k) => {
+    const t: RouteTimeouts = a.timeouts ?? ROUTE_TIMEOUT_DEFAULTS;
+    return {
+      name: beIds[k]!,
+      app: a.name,
+      container: b.container,
+      node: b.node,
+      host: b.address,
+      port: String(b.port),
+      probe: probeIds[i]!,
+      connectTimeout: ms(t.connectMs),
+      firstByteTimeout: ms(t.firstByteMs),
+      betweenBytesTimeout: ms(t.betweenBytesMs),
+      maxConnections: a.maxConnections ?? null,
+    };
+  });
   const directors: VclView['directors'] = apps.map((a, i) => ({ name: directorOf(i), app: a.name, kind: a.director, members: [] }));
   flat.forEach(({ a, i, b }, k) => {
     const weighted = a.director === 'random' || a.director === 'hash';
@@ -165,28 +172,19 @@ export function vclView(table: RoutingTable, opts: RenderOptions = {}): VclView 
     select: select(i),
     regex: pathRegex(path),
   }));
-  return { routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostTree: hostTree(hosts), pathRoutes };
+  const retries = retryView(directors);
+  return {
+    routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostTree: hostTree(hosts), pathRoutes,
+    retries, maxRetries: MAX_RETRIES,
+  };
 }
 
-type Templates = { main: string; partials: Record<string, string> };
-const templateCache = new Map<string, Templates>();
-
-/** Reads `main.vcl.mustache` and every other `*.vcl.mustache` (a partial, by base name) once per dir. */
-export function loadTemplates(dir = DEFAULT_TEMPLATES_DIR): Templates {
-  const cached = templateCache.get(dir);
-  if (cached) return cached;
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.vcl.mustache'));
-  } catch (err) {
-    throw new UserError(`${dir}: cannot read VCL templates: ${(err as Error).message}`);
-  }
-  if (!files.includes('main.vcl.mustache')) throw new UserError(`${dir}: no main.vcl.mustache`);
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-  const partials = Object.fromEntries(files.filter((f) => f !== 'main.vcl.mustache').map((f) => [f.slice(0, -'.vcl.mustache'.length), read(f)]));
-  const templates = { main: read('main.vcl.mustache'), partials };
-  templateCache.set(dir, templates);
-  return templates;
+/** Backends in director order (fallback's order matters): a retry takes the first healthy one not tried yet. */
+function retryView(directors: VclView['directors']): VclView['retries'] {
+  const kw = (k: number) => (k === 0 ? 'if' : 'elsif') as 'if' | 'elsif';
+  return directors
+    .filter((d) => d.members.length > 1)
+    .map((d, k) => ({ keyword: kw(k), app: d.app, backends: d.members.map((m, j) => ({ keyword: kw(j), name: m.backend })) }));
 }
 
 /** Mustache escapes for HTML; VCL needs none, but a value must never open or close a string or block. */
@@ -196,13 +194,12 @@ export function vclEscape(value: unknown): string {
   return s;
 }
 
-export function renderVcl(table: RoutingTable, opts: RenderOptions = {}): string {
-  const view = vclView(table, opts);
-  const { main, partials } = loadTemplates(opts.templatesDir);
+export function renderVcl(table: RoutingTable, templates: VclTemplates): string {
+  const view = vclView(table);
   try {
-    return Mustache.render(main, view, partials, { escape: vclEscape });
+    return Mustache.render(templates.main, view, templates.partials, { escape: vclEscape });
   } catch (err) {
-    throw new UserError(`${opts.templatesDir ?? DEFAULT_TEMPLATES_DIR}: cannot render VCL: ${(err as Error).message}`);
+    throw new UserError(`${templates.source}: cannot render VCL: ${(err as Error).message}`);
   }
 }
 
@@ -213,7 +210,11 @@ export function routingHash(table: RoutingTable): string {
     .map((a) => {
       const h = a.health;
       const backends = a.backends.map((b) => [b.container, b.node, b.address, b.port, b.weight ?? null]);
-      return [a.name, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null], backends];
+      const t = a.timeouts ?? ROUTE_TIMEOUT_DEFAULTS;
+      return [
+        a.name, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null],
+        backends, [t.connectMs, t.firstByteMs, t.betweenBytesMs, a.maxConnections ?? null],
+      ];
     })
     .sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(apps)).digest('hex');

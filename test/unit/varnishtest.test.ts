@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
@@ -35,13 +36,22 @@ const scenarios: Record<string, RoutingTable> = {
       app(`n${i}`, [1], { hosts: [[`n${i}.test`, `www.n${i}.test`, `n${i}-api.test`, `api.n${i}.example.test`][i % 4]!] }),
     ),
   },
+  'retry-get': {
+    apps: [
+      app('a', [1, 2]),
+      app('h', [3, 4], { director: 'hash', hashBy: 'url' }),
+      app('r', [5], { backends: [{ container: 'refused', node: 'n1', address: '127.0.0.1', port: 1 }, s(5, 'n2')] }),
+      app('f', [6, 7], { director: 'fallback' }),
+    ],
+  },
+  'retry-post': { apps: [app('f', [1, 2], { director: 'fallback' }), app('z', [3, 4])] },
   directors: {
     apps: [app('f', [1, 2], { director: 'fallback' }), app('h', [3], { director: 'hash', hashBy: 'url' }), app('r', [4], { director: 'random' })],
   },
 };
 
 function vclForVarnishtest(table: RoutingTable): string {
-  return renderVcl(table)
+  return renderVcl(table, readVclTemplates())
     .replace(/\.host = "192\.0\.2\.(\d+)";/g, '.host = "${s$1_addr}";')
     .replace(/\.port = "1(\d{3})";/g, (_, n: string) => `.port = "\${s${Number(n)}_port}";`);
 }

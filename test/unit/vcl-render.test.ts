@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import fc from 'fast-check';
+import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { hostTree, pathRegex, renderVcl, routingHash, vclEscape, vclView, type HostNode } from '../../src/model/vcl.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
@@ -22,16 +20,17 @@ const app = (name: string, over: Partial<RouteApp> = {}): RouteApp => ({
   ...over,
 });
 const squash = (s: string) => s.replace(/\s+/g, ' ');
+const render = (table: RoutingTable) => renderVcl(table, readVclTemplates());
 const has = (vcl: string, fragment: string) => assert.ok(squash(vcl).includes(squash(fragment)), `VCL lacks: ${fragment}`);
 
 test('the VCL starts with vcl 4.0 and imports only std and directors', () => {
-  const vcl = renderVcl({ apps: [app('web')] });
+  const vcl = render({ apps: [app('web')] });
   assert.equal(vcl.split('\n')[0], 'vcl 4.0;');
   assert.deepEqual(vcl.match(/^import \w+;/gm), ['import std;', 'import directors;']);
 });
 
 test('round_robin: one director, members in order, no weights', () => {
-  const vcl = renderVcl({ apps: [app('web')] });
+  const vcl = render({ apps: [app('web')] });
   has(vcl, 'new dr__web = directors.round_robin(); dr__web.add_backend(be__web__node1__8080); dr__web.add_backend(be__web__node2__8080);');
   has(vcl, 'set req.backend_hint = dr__web.backend();');
 });
@@ -39,26 +38,26 @@ test('round_robin: one director, members in order, no weights', () => {
 test('fallback keeps the table order', () => {
   const a = app('web', { director: 'fallback' });
   a.backends.reverse();
-  has(renderVcl({ apps: [a] }), 'new dr__web = directors.fallback(); dr__web.add_backend(be__web__node2__8080); dr__web.add_backend(be__web__node1__8080);');
+  has(render({ apps: [a] }), 'new dr__web = directors.fallback(); dr__web.add_backend(be__web__node2__8080); dr__web.add_backend(be__web__node1__8080);');
 });
 
 test('random: weights as REAL, default 1.0', () => {
   const a = app('web', { director: 'random' });
   a.backends[1]!.weight = 2.5;
-  const vcl = renderVcl({ apps: [a] });
+  const vcl = render({ apps: [a] });
   has(vcl, 'new dr__web = directors.random(); dr__web.add_backend(be__web__node1__8080, 1.0); dr__web.add_backend(be__web__node2__8080, 2.5);');
 });
 
 test('hash by client (default) or by URL', () => {
-  has(renderVcl({ apps: [app('web', { director: 'hash' })] }), 'set req.backend_hint = dr__web.backend(client.identity);');
-  has(renderVcl({ apps: [app('web', { director: 'hash', hashBy: 'client' })] }), 'dr__web.backend(client.identity)');
-  const vcl = renderVcl({ apps: [app('web', { director: 'hash', hashBy: 'url' })] });
+  has(render({ apps: [app('web', { director: 'hash' })] }), 'set req.backend_hint = dr__web.backend(client.identity);');
+  has(render({ apps: [app('web', { director: 'hash', hashBy: 'client' })] }), 'dr__web.backend(client.identity)');
+  const vcl = render({ apps: [app('web', { director: 'hash', hashBy: 'url' })] });
   has(vcl, 'new dr__web = directors.hash(); dr__web.add_backend(be__web__node1__8080, 1.0);');
   has(vcl, 'set req.backend_hint = dr__web.backend(req.url);');
 });
 
 test('one probe per app from its health settings; .initial = .threshold', () => {
-  const vcl = renderVcl({ apps: [app('web'), app('api', { health: { path: '/ready?x=1', intervalMs: 500, timeoutMs: 250, window: 8, threshold: 6 } })] });
+  const vcl = render({ apps: [app('web'), app('api', { health: { path: '/ready?x=1', intervalMs: 500, timeoutMs: 250, window: 8, threshold: 6 } })] });
   has(vcl, 'probe pr__web { .url = "/health"; .interval = 2000ms; .timeout = 1000ms; .window = 5; .threshold = 3; .initial = 3; }');
   has(vcl, 'probe pr__api { .url = "/ready?x=1"; .interval = 500ms; .timeout = 250ms; .window = 8; .threshold = 6; .initial = 6; }');
   assert.equal(vcl.match(/^probe /gm)?.length, 2);
@@ -66,13 +65,20 @@ test('one probe per app from its health settings; .initial = .threshold', () => 
 });
 
 test('backends carry address, quoted port and timeouts (defaults or given)', () => {
-  has(renderVcl({ apps: [app('web')] }), 'backend be__web__node1__8080 { .host = "10.0.0.1"; .port = "8080"; .probe = pr__web; .connect_timeout = 2000ms; .first_byte_timeout = 30000ms; .between_bytes_timeout = 30000ms; }');
-  const vcl = renderVcl({ apps: [app('web')] }, { timeouts: { connectMs: 500, betweenBytesMs: 5000 } });
-  has(vcl, '.connect_timeout = 500ms; .first_byte_timeout = 30000ms; .between_bytes_timeout = 5000ms;');
+  has(render({ apps: [app('web')] }), 'backend be__web__node1__8080 { .host = "10.0.0.1"; .port = "8080"; .probe = pr__web; .connect_timeout = 2000ms; .first_byte_timeout = 30000ms; .between_bytes_timeout = 30000ms; }');
+  const vcl = render({ apps: [app('web', { timeouts: { connectMs: 500, firstByteMs: 7000, betweenBytesMs: 5000 } }), app('api')] });
+  has(vcl, '.probe = pr__web; .connect_timeout = 500ms; .first_byte_timeout = 7000ms; .between_bytes_timeout = 5000ms; }');
+  has(vcl, '.probe = pr__api; .connect_timeout = 2000ms; .first_byte_timeout = 30000ms; .between_bytes_timeout = 30000ms; }');
+});
+
+test('maxConnections: .max_connections on every backend of that app only', () => {
+  const vcl = render({ apps: [app('web', { maxConnections: 40 }), app('api')] });
+  assert.equal(vcl.match(/\.max_connections = 40;/g)?.length, 2);
+  assert.equal(vcl.match(/\.max_connections = /g)?.length, 2);
 });
 
 test('zero apps: still a placeholder backend, used, and every request gets the 404', () => {
-  const vcl = renderVcl({ apps: [] });
+  const vcl = render({ apps: [] });
   has(vcl, 'backend cmx_unrouted { .host = "127.0.0.1"; .port = "9"; }');
   has(vcl, 'set req.backend_hint = cmx_unrouted;');
   has(vcl, 'sub cmx_route_host { }');
@@ -82,14 +88,14 @@ test('zero apps: still a placeholder backend, used, and every request gets the 4
 });
 
 test('an app without backends has a director but no probe (an unused probe does not compile)', () => {
-  const vcl = renderVcl({ apps: [app('web', { backends: [] })] });
+  const vcl = render({ apps: [app('web', { backends: [] })] });
   assert.doesNotMatch(vcl, /^probe /m);
   has(vcl, 'new dr__web = directors.round_robin(); }');
   has(vcl, 'if (!std.healthy(req.backend_hint)) { return (synth(503, "No healthy backend")); }');
 });
 
 test('host routing: exact match on the normalised Host, one branch per host', () => {
-  const vcl = renderVcl({ apps: [app('web', { hosts: ['web.test', 'www.web.test'] }), app('api')] });
+  const vcl = render({ apps: [app('web', { hosts: ['web.test', 'www.web.test'] }), app('api')] });
   has(vcl, 'set req.http.host = std.tolower(regsub(req.http.host, "\\.?(:[0-9]*)?$", ""));');
   has(vcl, 'sub cmx_route_host { if (req.http.host == "web.test") { set req.http.X-Cloudmatrix-App = "web"; set req.backend_hint = dr__web.backend(); }');
   has(vcl, 'elsif (req.http.host == "www.web.test") { set req.http.X-Cloudmatrix-App = "web";');
@@ -126,7 +132,7 @@ test('host tree: every host reaches the leaf that holds it, in O(log n) tests', 
 
 test('host tree renders as nested if/else with one-character tests', () => {
   const apps = Array.from({ length: 20 }, (_, i) => app(`a${i}`, { backends: [] }));
-  const vcl = renderVcl({ apps });
+  const vcl = render({ apps });
   assert.match(vcl, /if \(req\.http\.host ~ "\^\.*\[[a-z0-9.-]+\]"\) \{/);
   for (const a of apps) has(vcl, `(req.http.host == "${a.name}.matrix.test") { set req.http.X-Cloudmatrix-App = "${a.name}";`);
 });
@@ -145,7 +151,7 @@ test('path routing: only when no host route matched, longest prefix first', () =
     ['elsif', 'short', '^/a/'],
     ['elsif', 'long', '^/z(/|\\?|$)'],
   ]);
-  const vcl = renderVcl(table);
+  const vcl = render(table);
   has(vcl, 'sub cmx_route_path { if (req.url ~ "^/a/b/") { set req.http.X-Cloudmatrix-App = "long"; set req.backend_hint = dr__long.backend(); }');
   assert.deepEqual(view.hostTree, { split: null, leaf: [{ keyword: 'if', host: 'web.matrix.test', app: 'web', select: 'dr__web.backend()' }] });
 });
@@ -160,7 +166,7 @@ test('pathRegex: literal prefix, regex characters escaped, whole segments withou
 });
 
 test('mustache HTML escaping is off: & and quote characters reach the VCL as they are', () => {
-  const vcl = renderVcl({ apps: [app('web', { paths: ["/a&b'c/"], health: { ...health, path: '/h?a=1&b=2' } })] });
+  const vcl = render({ apps: [app('web', { paths: ["/a&b'c/"], health: { ...health, path: '/h?a=1&b=2' } })] });
   has(vcl, `req.url ~ "^/a&b'c/"`);
   has(vcl, '.url = "/h?a=1&b=2";');
   assert.doesNotMatch(vcl, /&amp;|&#39;|&quot;/);
@@ -173,14 +179,14 @@ test('the escape guard refuses anything that could leave a VCL string or block',
 
 test('hostile values never reach the VCL', () => {
   const evil = 'x"; } sub vcl_recv { return (pipe); } "';
-  assert.throws(() => renderVcl({ apps: [app('web', { hosts: [evil] })] }), UserError);
-  assert.throws(() => renderVcl({ apps: [app('web', { paths: [`/${evil}`] })] }), UserError);
-  assert.throws(() => renderVcl({ apps: [app('web', { health: { ...health, path: `/${evil}` } })] }), UserError);
-  assert.throws(() => renderVcl({ apps: [app(evil)] }), UserError);
+  assert.throws(() => render({ apps: [app('web', { hosts: [evil] })] }), UserError);
+  assert.throws(() => render({ apps: [app('web', { paths: [`/${evil}`] })] }), UserError);
+  assert.throws(() => render({ apps: [app('web', { health: { ...health, path: `/${evil}` } })] }), UserError);
+  assert.throws(() => render({ apps: [app(evil)] }), UserError);
 });
 
 test('responses name the app and the backend; synthetic 404 and 503 pages', () => {
-  const vcl = renderVcl({ apps: [app('web')] });
+  const vcl = render({ apps: [app('web')] });
   has(vcl, 'set beresp.http.X-Cloudmatrix-Backend = beresp.backend.name;');
   has(vcl, 'set resp.http.X-Cloudmatrix-App = req.http.X-Cloudmatrix-App;');
   has(vcl, 'unset req.http.X-Cloudmatrix-App;');
@@ -188,16 +194,10 @@ test('responses name the app and the backend; synthetic 404 and 503 pages', () =
   has(vcl, 'synthetic({"<!DOCTYPE html>');
 });
 
-test('templatesDir: users may supply their own templates; a missing main template is a UserError', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cmx-tpl-'));
-  try {
-    writeFileSync(join(dir, 'main.vcl.mustache'), 'vcl 4.0;\n{{> hello}}\n');
-    writeFileSync(join(dir, 'hello.vcl.mustache'), '{{#directors}}# {{name}} {{kind}}\n{{/directors}}');
-    assert.equal(renderVcl({ apps: [app('web')] }, { templatesDir: dir }), 'vcl 4.0;\n# dr__web round_robin\n');
-    assert.throws(() => renderVcl({ apps: [] }, { templatesDir: join(dir, 'nope') }), UserError);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('templates are data: any main with partials renders; a template error names their source', () => {
+  const templates = { source: 'mine/', main: 'vcl 4.0;\n{{> hello}}\n', partials: { hello: '{{#directors}}# {{name}} {{kind}}\n{{/directors}}' } };
+  assert.equal(renderVcl({ apps: [app('web')] }, templates), 'vcl 4.0;\n# dr__web round_robin\n');
+  assert.throws(() => renderVcl({ apps: [] }, { ...templates, main: '{{#directors}}' }), (e: Error) => e instanceof UserError && /^mine\/: cannot render VCL/.test(e.message));
 });
 
 test('rendering is deterministic; routingHash ignores app, host and path order but not backend order', () => {
@@ -205,11 +205,13 @@ test('rendering is deterministic; routingHash ignores app, host and path order b
   const b = app('api');
   const h = routingHash({ apps: [a, b] });
   assert.match(h, /^[0-9a-f]{64}$/);
-  assert.equal(renderVcl({ apps: [a, b] }), renderVcl({ apps: [structuredClone(a), structuredClone(b)] }));
+  assert.equal(render({ apps: [a, b] }), render({ apps: [structuredClone(a), structuredClone(b)] }));
   assert.equal(routingHash({ apps: [b, { ...a, hosts: ['b.test', 'a.test'], paths: ['/y/', '/x/'] }] }), h);
   assert.notEqual(routingHash({ apps: [{ ...a, backends: [...a.backends].reverse() }, b] }), h);
   assert.notEqual(routingHash({ apps: [a, { ...b, director: 'fallback' }] }), h);
   assert.notEqual(routingHash({ apps: [a] }), h);
+  assert.notEqual(routingHash({ apps: [a, { ...b, maxConnections: 10 }] }), h);
+  assert.notEqual(routingHash({ apps: [a, { ...b, timeouts: { connectMs: 1, firstByteMs: 2, betweenBytesMs: 3 } }] }), h);
 });
 
 test('1,000 apps x 3 backends render quickly', () => {
@@ -217,7 +219,7 @@ test('1,000 apps x 3 backends render quickly', () => {
     app(`app${i}`, { backends: [1, 2, 3].map((n) => ({ container: `c${i}-${n}`, node: `node${n}`, address: `10.0.${n}.${i % 250}`, port: 20000 + i })) }),
   );
   const t = performance.now();
-  const vcl = renderVcl({ apps });
+  const vcl = render({ apps });
   assert.ok(performance.now() - t < 2000);
   assert.equal(vcl.match(/^backend /gm)?.length, 3001);
 });

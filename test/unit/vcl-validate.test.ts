@@ -94,3 +94,12 @@ test('names, duplicates and unreachable apps', () => {
 test('all problems are reported at once', () => {
   rejects([app({ hosts: ['A'], paths: ['x'], health: { path: '/', intervalMs: 1, timeoutMs: 1 } })], 'hosts[0]', 'paths[0]', 'health.intervalMs');
 });
+
+test('timeouts and maxConnections: whole milliseconds and connections within bounds', () => {
+  validateRoutingTable({ apps: [app({ timeouts: { connectMs: 1, firstByteMs: 3_600_000, betweenBytesMs: 500 }, maxConnections: 1 })] });
+  rejects([app({ timeouts: { connectMs: 0, firstByteMs: 1.5, betweenBytesMs: 3_600_001 } })],
+    'timeouts.connectMs: 0 must be', 'timeouts.firstByteMs: 1.5 must be', 'timeouts.betweenBytesMs: 3600001 must be');
+  rejects([app({ timeouts: null as never })], 'app "web": timeouts: must be an object');
+  rejects([app({ maxConnections: 0 })], 'maxConnections: 0 must be an integer from 1 to 1000000');
+  rejects([app({ maxConnections: '5' as never })], 'maxConnections: "5" must be');
+});
