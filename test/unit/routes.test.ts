@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { CloudContainer } from '../../src/model/cloud-container.js';
 import { routeKey, routingTable } from '../../src/model/routes.js';
 import { validateRoutingTable } from '../../src/model/routing.js';
+import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
 import { app, plan } from './helpers/cluster.js';
 
@@ -59,6 +60,6 @@ describe('routing table from plans and containers', () => {
   it('gives an app without containers no backends, and that still renders', () => {
     const table = routingTable(plans, [], all);
     assert.ok(table.apps.every((a) => a.backends.length === 0));
-    assert.match(renderVcl(table), /^vcl 4\.0;/m);
+    assert.match(renderVcl(table, readVclTemplates()), /^vcl 4\.0;/m);
   });
 });
