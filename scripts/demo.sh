@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (the lab needs network namespaces)" >&2; exit 2; }
 
 [ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+# The CLI runs dist/ when it is at least as new as src/ (else it falls back to tsx, slower).
+[ -f dist/.built ] && [ -z "$(find src -newer dist/.built -print -quit)" ] || npm run --silent build
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cmx() { echo "+ cloudmatrix $*"; node bin/cloudmatrix.js "$@"; }
 

@@ -6,6 +6,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 [ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
 
+# Types first: a type error fails the suite before any test runs.
+echo "test: type-checking (tsc --noEmit)" >&2
+node_modules/.bin/tsc -p tsconfig.json --noEmit || { echo "test: type errors above" >&2; exit 1; }
+# The CLI runs dist/ when it is at least as new as src/ (else it falls back to tsx, slower).
+[ -f dist/.built ] && [ -z "$(find src -newer dist/.built -print -quit)" ] || npm run --silent build
+
 unit=(test/unit/*.test.ts)
 if [ "$(id -u)" != 0 ]; then
   echo "test: not root, so only the unit tests run (the lab needs root)" >&2

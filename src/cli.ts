@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { CommandFailed, exitCodeOf, messageOf, UserError } from './errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export async function buildProgram(): Promise<Command> {
-  const { registerCommands } = await import('./commands/index.js');
+  const [{ Command }, { registerCommands }] = await Promise.all([import('commander'), import('./commands/index.js')]);
   const program = new Command('cloudmatrix')
     .description('A private container cloud on plain Docker hosts')
     .version(pkg.version, '-V, --version')
@@ -15,9 +15,13 @@ export async function buildProgram(): Promise<Command> {
   return program;
 }
 
+// By its code, so that commander need not load for --version.
+const isCommanderError = (err: unknown): err is { exitCode: number } =>
+  typeof (err as { code?: unknown } | null)?.code === 'string' && (err as { code: string }).code.startsWith('commander.');
+
 /** The one place an error becomes what the user reads and an exit status. */
 function report(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the usage error
+  if (isCommanderError(err)) return err.exitCode === 0 ? 0 : 2; // commander printed the usage error
   if (process.env.CLOUDMATRIX_DEBUG && err instanceof Error && !(err instanceof UserError) && !(err instanceof CommandFailed)) {
     console.error(err.stack);
   }

@@ -22,7 +22,6 @@ export type ReloadResult = { changed: boolean; name: string; previous?: string; 
 /** The varnish admin operations cloudmatrix needs; one implementation speaks the CLI protocol. */
 export interface VarnishAdmin {
   vclInline(name: string, vcl: string): Promise<void>;
-  vclLoad(name: string, path: string): Promise<void>;
   vclUse(name: string): Promise<void>;
   vclDiscard(name: string): Promise<void>;
   vclList(): Promise<VclInfo[]>;
@@ -221,15 +220,6 @@ export class VarnishCli implements VarnishAdmin {
     const r = await this.command(`vcl.inline ${vclName(name)} << ${token}\n${body}${token}`);
     if (r.status === 106) throw new VclCompileError(parseVclErrors(r.body, vcl), r.body);
     if (r.status !== CLI_OK) throw new EnvError(`varnish vcl.inline ${name}: ${r.status} ${r.body.trim()}`);
-  }
-
-  async vclLoad(name: string, path: string): Promise<void> {
-    const r = await this.command(`vcl.load ${vclName(name)} ${quoteCliArg(path)}`);
-    if (r.status === 106) {
-      const src = await readFile(path, 'utf8').catch(() => '');
-      throw new VclCompileError(parseVclErrors(r.body, src), r.body);
-    }
-    if (r.status !== CLI_OK) throw new EnvError(`varnish vcl.load ${name}: ${r.status} ${r.body.trim()}`);
   }
 
   async vclUse(name: string): Promise<void> {

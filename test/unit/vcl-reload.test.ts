@@ -15,9 +15,6 @@ class FakeAdmin implements VarnishAdmin {
     if (this.failInline || vcl.includes('syntax error')) throw new VclCompileError([{ line: 1, column: 1, message: 'Expected', text: vcl }]);
     this.vcls.push({ name, status: 'available', state: 'auto', temperature: 'warm', busy: 0 });
   }
-  async vclLoad(name: string) {
-    this.calls.push(`load ${name}`);
-  }
   async vclUse(name: string) {
     this.calls.push(`use ${name}`);
     if (this.failUse) throw new EnvError('vcl.use failed');
