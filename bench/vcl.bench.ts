@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECK_CC_COMMAND, compileCheck, createVarnish, quoteCliArg, VarnishCli, type Varnish } from '../src/adapters/varnish.js';
 import type { RoutingTable } from '../src/model/routing.js';
+import { readVclTemplates } from '../src/adapters/vcl-templates.js';
 import { renderVcl } from '../src/model/vcl.js';
 import { median, timeRuns, type BenchResult } from './lib.js';
 
@@ -32,7 +33,7 @@ function table(n: number, addr: Addr = nowhere, extraHost = ''): RoutingTable {
 
 async function renderBench(): Promise<BenchResult> {
   const t = table(1000);
-  const render = median(await timeRuns(() => renderVcl(t), 15, 3));
+  const render = median(await timeRuns(() => renderVcl(t, readVclTemplates()), 15, 3));
   const json = median(await timeRuns(() => JSON.stringify(t), 15, 3));
   return {
     name: 'render VCL, 1,000 apps x 3 backends',
@@ -100,7 +101,7 @@ function varnishadm(v: Private, ...cmd: string[]): Promise<void> {
 
 async function reloadBench(v: Private): Promise<BenchResult[]> {
   let n = 0;
-  const fresh = (apps = 1000) => renderVcl(table(apps, nowhere, `v${n++}.bench.test`));
+  const fresh = (apps = 1000) => renderVcl(table(apps, nowhere, `v${n++}.bench.test`), readVclTemplates());
   const fast = createVarnish({ admin: v.admin, secretFile: v.secret, precheck: false, timeoutMs: 600_000 });
   // Once with Varnish's own cc_command (-O2 -g: slow on big VCLs), then with a fast one.
   const stock = median(await timeRuns(() => fast.reload(fresh(300)), 1, 0));
@@ -180,8 +181,8 @@ async function routingBench(v: Private): Promise<BenchResult> {
   }
   try {
     const local: Addr = (_, k) => ({ address: '127.0.0.1', port: ports[k]! });
-    const one = renderVcl(table(1, local));
-    const many = renderVcl(table(1000, local));
+    const one = renderVcl(table(1, local), readVclTemplates());
+    const many = renderVcl(table(1000, local), readVclTemplates());
     const rps = { one: [] as number[], many: [] as number[] };
     // Alternate so drift in the machine's load hits both alike; the last app is the worst case.
     for (let round = 0; round < 3; round++) {

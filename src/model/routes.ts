@@ -28,6 +28,8 @@ function routeApp(app: AppSpec, backends: RouteBackend[]): RouteApp {
     director: app.director,
     ...(app.hashBy ? { hashBy: app.hashBy } : {}),
     health: { path, intervalMs, timeoutMs, ...(window ? { window } : {}), ...(threshold ? { threshold } : {}) },
+    ...(app.timeouts ? { timeouts: { connectMs: app.timeouts.connectMs, firstByteMs: app.timeouts.firstByteMs, betweenBytesMs: app.timeouts.betweenBytesMs } } : {}),
+    ...(app.maxConnections ? { maxConnections: app.maxConnections } : {}),
     backends,
   };
 }

@@ -22,6 +22,7 @@ test('plans/hello.yaml: three apps, defaults filled in', () => {
     director: 'round_robin',
     env: {},
     maxPerNode: 1,
+    timeouts: { connect: '2s', firstByte: '30s', betweenBytes: '30s', connectMs: 2000, firstByteMs: 30_000, betweenBytesMs: 30_000 },
   });
   assert.deepEqual(plan.apps[0].env, { GREETING: 'hello from the plan' });
 });

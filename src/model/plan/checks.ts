@@ -26,6 +26,11 @@ function checkApp(app: AppSpec, written: Written, bad: Report): void {
   if (h.threshold !== undefined && h.threshold > (h.window ?? 8)) {
     bad(at('health', 'threshold'), `must not exceed health.window (${h.window ?? '8 by default'})`);
   }
+  const t = app.timeouts;
+  for (const k of ['connect', 'firstByte', 'betweenBytes'] as const) {
+    const v = t?.[`${k}Ms`];
+    if (v !== undefined && (v < 1 || v > 3_600_000)) bad(at('timeouts', k), 'must be from 1ms to 1h');
+  }
   if (app.nodes?.length === 0) bad(at('nodes'), 'an empty list allows no node at all; leave nodes out to allow every node');
   const seen = new Set<string>();
   app.nodes?.forEach((n, i) => {

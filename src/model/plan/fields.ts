@@ -15,6 +15,8 @@ export const HASH_BY = ['client', 'url'] as const;
 export const DEFAULT_DOMAIN = 'matrix.test';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HEALTH = { path: '/', interval: '2s', timeout: '1s' } as const;
+// A LAN connect takes well under a millisecond; 2s still covers one lost SYN (retransmitted after 1s).
+export const DEFAULT_TIMEOUTS = { connect: '2s', firstByte: '30s', betweenBytes: '30s' } as const;
 
 export const MESSAGES = {
   appName: 'app name must be lowercase letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters',
@@ -25,6 +27,7 @@ export const MESSAGES = {
   replicas: 'expected a whole number >= 0',
   maxPerNode: 'expected a whole number >= 1',
   probeCount: 'expected a whole number 1-64',
+  maxConnections: 'expected a whole number 1-1000000',
   duration: 'expected a duration like 2s or 500ms (units ms, s, m, h)',
   hostname: 'expected an RFC 1123 host name (letters, digits, "-" and dots)',
   routePath: 'expected a path starting with "/" of URL characters (no quotes, braces, blanks, "?" or "#")',

@@ -15,6 +15,7 @@ function knownKeys(path: readonly PathSegment[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.plan;
   if (path.length === 2 && path[0] === 'apps') return KNOWN_KEYS.app;
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'health') return KNOWN_KEYS.health;
+  if (path.length === 3 && path[0] === 'apps' && path[2] === 'timeouts') return KNOWN_KEYS.timeouts;
   return [];
 }
 

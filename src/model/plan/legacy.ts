@@ -1,6 +1,6 @@
 import { checkApps } from './checks.js';
 import { APP_NAME, DEFAULT_DOMAIN, DEFAULT_HEALTH, durationMs, MESSAGES as M, NODE_NAME } from './fields.js';
-import { byName } from './normalise.js';
+import { byName, timeoutsSpec } from './normalise.js';
 import { pathString, sortErrors, type AppSpec, type ParsedPlan, type PathSegment, type PlanError, type PlanSource } from './types.js';
 
 interface Token {
@@ -54,6 +54,7 @@ function legacyApp(name: string, entries: Entry[]): AppSpec {
     nodes,
     maxPerNode: 1,
     hostPort: Number(entries[0].ext.text),
+    timeouts: timeoutsSpec(),
   };
 }
 

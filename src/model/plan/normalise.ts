@@ -1,7 +1,7 @@
-import { durationMs } from './fields.js';
+import { DEFAULT_TIMEOUTS, durationMs } from './fields.js';
 import { normaliseImage } from './image.js';
 import type { RawApp } from './schema.js';
-import type { AppSpec } from './types.js';
+import type { AppSpec, TimeoutsSpec } from './types.js';
 
 /** An app as the schema passed it, with the defaults that depend on its name and the domain. */
 export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec {
@@ -20,11 +20,17 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
     director: raw.director,
     env: raw.env,
     maxPerNode: raw.maxPerNode,
+    timeouts: timeoutsSpec(raw.timeouts),
   };
   if (raw.director === 'hash') app.hashBy = raw.hashBy ?? 'client';
   if (raw.nodes !== undefined) app.nodes = raw.nodes;
   if (raw.hostPort !== undefined) app.hostPort = raw.hostPort;
+  if (raw.maxConnections !== undefined) app.maxConnections = raw.maxConnections;
   return app;
+}
+
+export function timeoutsSpec(t: Pick<TimeoutsSpec, 'connect' | 'firstByte' | 'betweenBytes'> = DEFAULT_TIMEOUTS): TimeoutsSpec {
+  return { ...t, connectMs: durationMs(t.connect), firstByteMs: durationMs(t.firstByte), betweenBytesMs: durationMs(t.betweenBytes) };
 }
 
 export function byName<T extends { name: string }>(a: T, b: T): number {

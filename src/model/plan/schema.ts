@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseReference } from '../image-ref.js';
 import {
-  APP_NAME, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
+  APP_NAME, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
   HOSTNAME, MESSAGES as M, NODE_NAME, ROUTE_PATH,
 } from './fields.js';
 
@@ -36,6 +36,18 @@ export const healthSchema = z
   )
   .default({ ...DEFAULT_HEALTH });
 
+export const timeoutsSchema = z
+  .strictObject(
+    {
+      connect: duration.default(DEFAULT_TIMEOUTS.connect).describe('to open a connection to a replica'),
+      firstByte: duration.default(DEFAULT_TIMEOUTS.firstByte).describe('from the request sent to the first byte of the answer'),
+      betweenBytes: duration.default(DEFAULT_TIMEOUTS.betweenBytes).describe('between two bytes of the answer'),
+    },
+    { error: M.map },
+  )
+  .default({ ...DEFAULT_TIMEOUTS })
+  .describe('how long Varnish waits for a replica before it tries another one (GET, HEAD) or answers 503');
+
 export const appSchema = z.strictObject(
   {
     image,
@@ -50,6 +62,9 @@ export const appSchema = z.strictObject(
     nodes: list(pattern(NODE_NAME, M.nodeName)).optional().describe('run only on these nodes'),
     maxPerNode: wholeNumber(1, 10_000, M.maxPerNode).default(1),
     hostPort: port.optional().describe('fixed host port; means at most one container per node'),
+    timeouts: timeoutsSchema,
+    maxConnections: wholeNumber(1, 1_000_000, M.maxConnections).optional()
+      .describe('open connections from Varnish to one replica at most; beyond it a request goes to another replica, then 503. Default: no limit'),
   },
   { error: M.map },
 );
@@ -71,6 +86,7 @@ export const KNOWN_KEYS = {
   plan: Object.keys(planSchema.shape),
   app: Object.keys(appSchema.shape),
   health: Object.keys(healthSchema.unwrap().shape),
+  timeouts: Object.keys(timeoutsSchema.unwrap().shape),
 };
 
 /** The JSON Schema of the plan file, for editors (plans/plan.schema.json). */

@@ -12,6 +12,16 @@ export interface HealthSpec {
   window?: number;
 }
 
+/** How long Varnish waits for one replica, as written and in milliseconds. */
+export interface TimeoutsSpec {
+  connect: string;
+  firstByte: string;
+  betweenBytes: string;
+  connectMs: number;
+  firstByteMs: number;
+  betweenBytesMs: number;
+}
+
 /** One app of a plan, every default filled in. */
 export interface AppSpec {
   name: string;
@@ -31,6 +41,10 @@ export interface AppSpec {
   maxPerNode: number;
   /** fixed host port: at most one container per node */
   hostPort?: number;
+  /** set by the parsers; absent means the defaults */
+  timeouts?: TimeoutsSpec;
+  /** Varnish connections to one replica at most; absent: no limit */
+  maxConnections?: number;
 }
 
 export interface Plan {
