@@ -44,6 +44,12 @@ const scenarios: Record<string, RoutingTable> = {
       app('f', [6, 7], { director: 'fallback' }),
     ],
   },
+  limits: {
+    apps: [
+      app('t', [1, 2], { director: 'fallback', timeouts: { connectMs: 1000, firstByteMs: 500, betweenBytesMs: 1000 } }),
+      app('b', [3, 4], { director: 'fallback', maxConnections: 1 }),
+    ],
+  },
   'retry-post': { apps: [app('f', [1, 2], { director: 'fallback' }), app('z', [3, 4])] },
   directors: {
     apps: [app('f', [1, 2], { director: 'fallback' }), app('h', [3], { director: 'hash', hashBy: 'url' }), app('r', [4], { director: 'random' })],
