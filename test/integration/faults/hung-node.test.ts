@@ -121,8 +121,9 @@ describe('a node whose dockerd hangs', () => {
         } finally {
           engines.closeAll();
         }
-        // Docker gives the restarted container a new host port: watch must route it.
-        const moved = new RegExp(`\\+ node1/${onNode1.name} 10\\.77\\.0\\.201:(?!${onNode1.port}\\b)\\d+`);
+        // Docker gives the restarted container a new host port: watch must route it (in its
+        // first resync or a later one, as a "+" line or in the first "routed to" list).
+        const moved = new RegExp(`node1/${onNode1.name} 10\\.77\\.0\\.201:(?!${onNode1.port}\\b)\\d+`);
         assert.ok(await waitForOutput(watch, moved, 20_000), watch.output());
       });
     } finally {
