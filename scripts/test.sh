@@ -23,7 +23,9 @@ scripts/install-packages.sh scripts/test-packages.txt
 node bin/cloudmatrix.js lab up --nodes "${CMX_TEST_NODES:-3}"
 
 integration=(test/integration/*.test.ts)
+# Fault injection (SIGSTOP/SIGKILL of lab daemons and deploys; every stopped process is resumed).
+faults=(test/integration/faults/*.test.ts)
 # Files under zz-last/ take the lab down and up again, so they run after all others (the runner sorts paths, hence the name).
 last=(test/integration/zz-last/*.test.ts)
 exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 \
-  "${unit[@]}" "${integration[@]}" "${last[@]}"
+  "${unit[@]}" "${integration[@]}" "${faults[@]}" "${last[@]}"
