@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { formatTable } from '../src/model/table.js';
 import type { BenchResult } from './lib.js';
 
 // Runs every bench/*.bench.ts (or those named on the command line) and prints one table.
@@ -24,8 +25,4 @@ for (const f of files) {
     ]);
   }
 }
-const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-for (const [i, r] of rows.entries()) {
-  console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+console.log(formatTable(rows));

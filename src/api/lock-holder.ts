@@ -1,2 +1,0 @@
-// Kept until src/watch imports liveLockHolder from the store, where the lock lives.
-export { liveLockHolder } from '../adapters/store/lock.js';
