@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { parseDuration, parseParallel } from '../../src/commands/flags.js';
 import { demuxLogs } from '../../src/adapters/docker/demux.js';
 import { mapLimit } from '../../src/deploy/limit.js';
@@ -46,4 +46,14 @@ describe('deploy helpers', () => {
     assert.equal(parseParallel('16'), 16);
     for (const bad of ['0', '65', '1.5', 'x']) assert.throws(() => parseParallel(bad), /--parallel: /);
   });
+});
+
+test('a plan file named after a name the tool uses itself (manual) is refused before anything happens', async () => {
+  const { checkedPlan } = await import('../../src/deploy/preflight.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'cmx-reserved-')), 'manual.yaml');
+  writeFileSync(file, 'domain: matrix.test\napps:\n  web:\n    image: cloud/web:1\n');
+  await assert.rejects(checkedPlan(file, null), (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: the plan name "manual"`) && /reserved/.test(e.message));
 });
