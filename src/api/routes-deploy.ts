@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
-import { planSummary } from '../commands/plan.js';
+import { planSummary } from '../plans/summary.js';
 import { reservedPlanName } from '../model/names.js';
 import { isLegacyPlan, parsePlan } from '../model/plan.js';
 import type { ApiDeps } from './deps.js';

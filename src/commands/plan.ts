@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 
-// Kept until src/api/routes-deploy.ts imports it from src/plans/.
-export { planSummary } from '../plans/summary.js';
-
 export function registerPlan(program: Command): void {
   const plan = program.command('plan').description('work with plan files');
   plan

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { RegistryClient } from '../adapters/registry.js';
 import { findRegistryImage } from '../adapters/registry-image.js';
-import { loadPlanFile } from '../commands/plan-file.js';
+import { loadPlanFile } from '../plans/load.js';
 import { resolveImage, type ImageRef } from '../model/image-ref.js';
 import { planName as planNameOf, reservedPlanName } from '../model/names.js';
 import { checkPlanNodes, formatPlanError, type Plan, type PlanError, type PlanSource } from '../model/plan.js';

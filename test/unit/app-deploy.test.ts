@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { deployApp, type AppDeployContext } from '../../src/deploy/app-deploy.js';
 import type { CloudContainer } from '../../src/model/cloud-container.js';
 import type { RouteBackend } from '../../src/model/routing.js';
-import type { Action } from '../../src/model/types.js';
+import type { Action, StopReason } from '../../src/model/types.js';
 import { app } from './helpers/cluster.js';
 import { MemoryEngine } from './helpers/memory-engine.js';
 
@@ -28,7 +28,7 @@ const old = (id: string, node: string, knownGood = true): CloudContainer => ({
   containerPort: 8080, address: '127.0.0.1', port: 40000, knownGood,
 });
 const start = (node: string, slot: number): Action => ({ kind: 'start', app: 'web', node, revision: 'r1', image: 'img', slot, name: `hello-web-${slot}`, port: 8080, hostPort: null });
-const stop = (c: CloudContainer): Action => ({ kind: 'stop', app: 'web', node: c.node, containerId: c.id, name: c.name, revision: c.revision, reason: 'outdated' });
+const stop = (c: CloudContainer, reason: StopReason = 'outdated'): Action => ({ kind: 'stop', app: 'web', node: c.node, containerId: c.id, name: c.name, revision: c.revision, reason });
 
 function context(engines: Map<string, MemoryEngine>, containers: CloudContainer[], over: Partial<AppDeployContext> = {}) {
   const events: string[] = [];
@@ -72,7 +72,7 @@ describe('deployApp over the NodeEngine interface', () => {
     const good = old('a', 'node1');
     const orphan = old('o', 'node1', false);
     const { ctx, events } = context(engines, [good, orphan]);
-    const out = await deployApp(ctx, web, 'web', [{ ...stop(orphan), reason: 'orphan' }]);
+    const out = await deployApp(ctx, web, 'web', [stop(orphan, 'orphan')]);
     assert.equal(out.result, 'ok');
     assert.deepEqual(events, ['switch web hello-web-a']);
   });

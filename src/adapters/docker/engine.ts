@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, ImageInfo, ImageInspectInfo } from 'dockerode';
 import { EnvError } from '../../errors.js';
-import type { ProgressEvent } from '../../model/progress.js';
+import type { ProgressEvent } from '../../model/progress-events.js';
 import { demuxLogs } from './demux.js';
 import { followProgress } from './progress.js';
 

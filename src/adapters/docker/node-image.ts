@@ -1,6 +1,6 @@
 import { EnvError } from '../../errors.js';
 import { repoName, type ImageRef } from '../../model/image-ref.js';
-import { progressLine } from '../../model/progress.js';
+import { progressLine } from '../../model/progress-events.js';
 import type { NodeEngine } from './engine.js';
 
 /**

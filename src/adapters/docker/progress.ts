@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { eventError, type ProgressEvent } from '../../model/progress.js';
+import { eventError, type ProgressEvent } from '../../model/progress-events.js';
 
 export class ProgressError extends Error {
   constructor(message: string, readonly event: ProgressEvent) {
