@@ -42,6 +42,7 @@ const scenarios: Record<string, RoutingTable> = {
       app('h', [3, 4], { director: 'hash', hashBy: 'url' }),
       app('r', [5], { backends: [{ container: 'refused', node: 'n1', address: '127.0.0.1', port: 1 }, s(5, 'n2')] }),
       app('f', [6, 7], { director: 'fallback' }),
+      app('m', [8, 9]),
     ],
   },
   limits: {
