@@ -47,7 +47,3 @@ export function durationMs(s: string): number {
   if (!m) return NaN;
   return Number(s.slice(0, s.length - m[1].length)) * UNIT_MS[m[1]];
 }
-
-export function isPort(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
-}
