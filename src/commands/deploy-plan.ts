@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { CommandFailed } from '../errors.js';
 import type { DeployOptions, DeployReport } from '../deploy/deploy.js';
 import { parseDuration, parseParallel } from './flags.js';
@@ -35,7 +34,7 @@ export async function runDeploy(planFile: string, flags: DeployFlags, extra: Par
     log: out,
     ...extra,
   };
-  const [{ deployPlan }, { formatActions }] = await Promise.all([import('../deploy/deploy.js'), import('../model/diff.js')]);
+  const [{ loadConfig }, { deployPlan }, { formatActions }] = await Promise.all([import('../config.js'), import('../deploy/deploy.js'), import('../model/diff.js')]);
   const report = await deployPlan(loadConfig(), options);
   console.log(flags.json ? JSON.stringify(report, null, 2) : summary(report, formatActions));
   if (report.result === 'failed' || report.result === 'partial') throw new CommandFailed();

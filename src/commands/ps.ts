@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { CommandFailed } from '../errors.js';
 
 export function registerPs(program: Command): void {
@@ -8,7 +7,7 @@ export function registerPs(program: Command): void {
     .description('the cloudmatrix containers on all nodes')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const [{ ps }, { formatContainers }] = await Promise.all([import('../deploy/cluster.js'), import('../model/cloud-container.js')]);
+      const [{ loadConfig }, { ps }, { formatContainers }] = await Promise.all([import('../config.js'), import('../deploy/cluster.js'), import('../model/cloud-container.js')]);
       const r = await ps(loadConfig());
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatContainers(r.containers));
       for (const e of r.errors) console.error(`cloudmatrix: ${e.node}: ${e.message}`);

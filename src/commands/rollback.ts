@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { runDeploy, type DeployFlags } from './deploy-plan.js';
 
 export function registerRollback(program: Command): void {
@@ -11,7 +10,7 @@ export function registerRollback(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--health-timeout <duration>', 'how long a new container may take to turn healthy', '60s')
     .action(async (app: string, opts: DeployFlags & { to?: string }) => {
-      const { rollbackPlan } = await import('../deploy/rollback.js');
+      const [{ loadConfig }, { rollbackPlan }] = await Promise.all([import('../config.js'), import('../deploy/rollback.js')]);
       const { checked, target } = rollbackPlan(loadConfig(), app, opts.to);
       if (!opts.json) console.log(`rolling ${app} back to revision ${target.revision} (${target.image})`);
       await runDeploy(checked.file, opts, { plan: checked, kind: 'rollback' });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import type { RouteRow } from '../deploy/observe.js';
 
 export function formatRoutes(rows: readonly RouteRow[]): string {
@@ -23,7 +22,7 @@ export function registerRoutes(program: Command): void {
     .description('hostname/path -> backends, with the health Varnish sees now')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
+      const config = (await import('../config.js')).loadConfig();
       const { liveRoutes, observe } = await import('../deploy/observe.js');
       const { plans, cluster } = await observe(config);
       const rows = await liveRoutes(config, plans, cluster.containers);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { CommandFailed } from '../errors.js';
 import type { AppStatus } from '../deploy/observe.js';
 import { formatTable } from '../model/table.js';
@@ -21,7 +20,7 @@ export function registerStatus(program: Command): void {
     .description('per app: desired vs running and healthy replicas, nodes, revision')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const { appStatus, observe } = await import('../deploy/observe.js');
+      const [{ loadConfig }, { appStatus, observe }] = await Promise.all([import('../config.js'), import('../deploy/observe.js')]);
       const { plans, cluster } = await observe(loadConfig());
       const rows = await appStatus(plans, cluster.containers);
       console.log(opts.json ? JSON.stringify({ apps: rows, unreachable: cluster.unreachable }, null, 2) : formatStatus(rows));

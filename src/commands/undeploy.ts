@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { CommandFailed } from '../errors.js';
 
 export function registerUndeploy(program: Command): void {
@@ -8,7 +7,7 @@ export function registerUndeploy(program: Command): void {
     .description('take a deployed plan out of service: unroute its apps, remove its containers')
     .argument('<plan>', 'plan name or plan file')
     .action(async (plan: string) => {
-      const { undeploy } = await import('../deploy/undeploy.js');
+      const [{ loadConfig }, { undeploy }] = await Promise.all([import('../config.js'), import('../deploy/undeploy.js')]);
       const r = await undeploy(loadConfig(), plan, (l) => console.log(l));
       console.log(`undeployed ${plan}: ${r.removed} container(s) removed`);
       for (const f of r.failures) console.error(`cloudmatrix: ${f}`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { EnvError } from '../errors.js';
 
 interface Flags {
@@ -19,7 +18,7 @@ export function registerUpdateProxy(program: Command): void {
     .option('--no-reload', 'render (and compile-check) but do not load it into Varnish')
     .option('--templates <dir>', 'VCL templates dir (default: vcl-templates/)')
     .action(async (plan: string | undefined, opts: Flags) => {
-      const { updateProxy } = await import('../deploy/update-proxy.js');
+      const [{ loadConfig }, { updateProxy }] = await Promise.all([import('../config.js'), import('../deploy/update-proxy.js')]);
       const { formatVclErrors, VclCompileError } = await import('../adapters/varnish.js');
       const warn = (l: string) => console.error(`cloudmatrix: warning: ${l}`);
       const r = await updateProxy(loadConfig(), plan, { ...opts, warn }).catch((err: unknown) => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import { parseDuration } from './flags.js';
 
@@ -23,7 +22,7 @@ const stamp = (line: string) => `${new Date().toISOString()} ${line}`;
 /** Runs the watcher until SIGINT/SIGTERM (or one resync with --once). */
 export async function watch(flags: WatchFlags): Promise<void> {
   const intervalMs = parseInterval(flags.interval);
-  const config = loadConfig();
+  const config = (await import('../config.js')).loadConfig();
   const stop = new AbortController();
   const log = (line: string) => console.log(stamp(line));
   const { Watcher } = await import('../watch/watcher.js');
