@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { packagePath } from './paths.js';
 import { CommandFailed, exitCodeOf, messageOf, UserError } from './errors.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
 
 export async function buildProgram(): Promise<Command> {
   const [{ Command }, { registerCommands }] = await Promise.all([import('commander'), import('./commands/index.js')]);

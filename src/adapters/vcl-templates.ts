@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths.js';
 import { UserError } from '../errors.js';
 import type { VclTemplates } from '../model/vcl.js';
 
-export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../vcl-templates/', import.meta.url));
+export const DEFAULT_TEMPLATES_DIR = packagePath('vcl-templates/');
 
 const SUFFIX = '.vcl.mustache';
 const cache = new Map<string, { stamp: string; templates: VclTemplates }>();

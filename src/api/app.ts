@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths.js';
 import express, { type Express } from 'express';
 import { requireToken } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -10,7 +10,7 @@ import { readRoutes } from './routes-read.js';
 
 export const BODY_LIMIT = '256kb';
 // The static files stay in the sources: found the same from src/api/ and from the build in dist/api/.
-const publicDir = fileURLToPath(new URL('../../src/api/public/', import.meta.url));
+const publicDir = packagePath('src/api/public/');
 
 export interface AppOptions {
   /** process metrics (only the real server: they are per process) */

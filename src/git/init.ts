@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { configPath, type Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { packagePath } from '../paths.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { metaFile, repoDir, type GitApp } from './paths.js';
 import { planApp } from './plan-edit.js';
@@ -38,7 +38,7 @@ export async function initRepo(config: Config, app: string, plan?: string): Prom
   const existed = existsSync(join(dir, 'HEAD'));
   mkdirSync(dir, { recursive: true });
   await git(['init', '--bare', '--quiet', '--initial-branch=main', dir]);
-  const cli = fileURLToPath(new URL('../../bin/cloudmatrix.js', import.meta.url));
+  const cli = packagePath('bin/cloudmatrix.js');
   const hook = join(dir, 'hooks', 'post-receive');
   writeFileSync(hook, hookScript({ node: process.execPath, cli, config: resolve(configPath()), app }));
   chmodSync(hook, 0o755);

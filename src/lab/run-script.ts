@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths.js';
 import { EnvError, UserError } from '../errors.js';
 
-export const SCRIPTS_DIR = fileURLToPath(new URL('../../scripts/', import.meta.url));
+export const SCRIPTS_DIR = packagePath('scripts/');
 
 /** Runs one of the lab's bash scripts with its settings in the environment, output streamed. */
 export function runLabScript(script: string, env: Record<string, string>, quiet = false): Promise<void> {
