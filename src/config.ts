@@ -7,12 +7,22 @@ export const DEFAULT_STATE_DIR = '/var/lib/cloudmatrix';
 
 const ms = z.number().int().min(100).max(86_400_000);
 
+const registryAccess = z
+  .object({
+    push: z.string().min(1).describe("host:port of the registry's read-write face, reachable from the manager only"),
+    caFile: z.string().min(1).optional().describe("CA certificate that the registry's TLS is checked against"),
+    pullCredentialsFile: z.string().min(1).optional().describe('JSON {username, password} that nodes pull with'),
+    pushCredentialsFile: z.string().min(1).optional().describe('JSON {username, password} of the read-write face'),
+  })
+  .strict();
+
 const staticNode = z.object({ name: z.string().min(1), ip: z.string().min(1) }).strict();
 
 export const configSchema = z
   .object({
     stateDir: z.string().min(1),
     registry: z.string().min(1).describe('host:port of the private registry as nodes reach it'),
+    registryAccess: registryAccess.optional().describe('TLS and credentials of the registry; absent: plain HTTP'),
     leasesFile: z.string().min(1),
     ssh: z
       .object({

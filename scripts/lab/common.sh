@@ -9,7 +9,13 @@ SUBNET=${CMX_SUBNET:-10.77.0.0/24}
 NODES=${CMX_NODES:-3}
 NET_PREFIX=${SUBNET%.*}
 MANAGER_IP=$NET_PREFIX.1
+# The registry's two faces over one store: read-only with TLS and pull credentials where the nodes
+# reach it, read-write on loopback for the manager's pushes.
 REGISTRY=$MANAGER_IP:5000
+REGISTRY_PUSH=${CMX_REGISTRY_PUSH:-127.0.0.1:5001}
+REGISTRY_TLS=$LAB/registry-tls
+REGISTRY_AUTH=$LAB/registry-auth
+NFT_TABLE=cloudmatrix_lab_$BRIDGE
 VARNISH_LISTEN_PORT=${CMX_VARNISH_PORT:-6081}
 VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
 # gcc's -O2 -g makes VCL compile time grow much faster than the number of backends (157 s for
@@ -47,6 +53,13 @@ wait_for() {
 docker_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://docker/_ping; }
 tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Runs a command in a mount namespace of its own where /etc/docker is DIR: dockerd reads
+# registry CAs only from /etc/docker/certs.d, and each lab daemon gets its own.
+with_etc_docker() {
+  local dir=$1; shift
+  unshare --mount --propagation slave sh -c 'mount --bind "$0" /etc/docker && exec "$@"' "$dir" "$@"
+}
 
 # Starts a daemon detached from this shell, its output in a log file.
 spawn() {

@@ -56,6 +56,9 @@ for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f
   ip link del "$link" 2>/dev/null || true
 done
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
+if command -v nft >/dev/null && nft list table inet "$NFT_TABLE" >/dev/null 2>&1; then
+  nft delete table inet "$NFT_TABLE"
+fi
 
 rm -f "$LAB"/*.pid "$LAB"/*/*.pid "$LAB"/*/docker.sock "$LAB/lab.json" 2>/dev/null || true
 # dockerd reuses "its" containerd when exec/containerd/containerd.pid names a live process: after

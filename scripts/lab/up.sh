@@ -16,7 +16,7 @@ trap on_exit EXIT
 log "cleaning leftovers"
 "$SCRIPTS_DIR/lab/down.sh"
 
-mkdir -p "$LAB/ssh" "$LAB/manager" "$CMX_STATE_DIR/registry" /run/sshd
+mkdir -p "$LAB/ssh" "$LAB/manager" "$CMX_STATE_DIR/registry" /run/sshd /etc/docker
 chmod 700 "$LAB/ssh"
 [ -f "$LAB/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C cloudmatrix-lab -f "$LAB/ssh/id_ed25519"
 cp "$LAB/ssh/id_ed25519.pub" "$LAB/ssh/authorized_keys"
@@ -27,26 +27,46 @@ if [ ! -s "$LAB/api.token" ]; then
   (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB/api.token")
 fi
 
-log "bridge $BRIDGE $MANAGER_IP/24"
+make_registry_ca "$REGISTRY_TLS"
+make_registry_cert "$REGISTRY_TLS" "$MANAGER_IP"
+make_registry_user "$REGISTRY_AUTH" pull
+make_registry_user "$REGISTRY_AUTH" push
+creds() { sed -E 's/.*"username": "([^"]*)", "password": "([^"]*)".*/\1:\2/' "$REGISTRY_AUTH/$1.json"; }
+# For an operator's docker CLI on the manager (DOCKER_CONFIG=$LAB/docker-cli): our own commands
+# pass the credentials with each Engine API call instead.
+write_docker_auths "$LAB/docker-cli/config.json" "$REGISTRY=$(creds pull)" "$REGISTRY_PUSH=$(creds push)"
+
+log "bridge $BRIDGE $MANAGER_IP/24, filtered by nft table inet $NFT_TABLE"
 ip link add "$BRIDGE" type bridge
+write_nft_rules "$LAB/nft.rules" "$NFT_TABLE" "$BRIDGE" "$MANAGER_IP" "${REGISTRY##*:}" "$VARNISH_LISTEN_PORT"
+nft -f "$LAB/nft.rules"
 ip addr add "$MANAGER_IP/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 
 # Each daemon its own engine key, so that every node reports its own daemon ID.
 daemon_json() { printf '{"deprecated-key-path": "%s/key.json"}\n' "$1" >"$1/daemon.json"; echo "$1/daemon.json"; }
+# Each daemon its own /etc/docker, trusting the registry's CA (no --insecure-registry anywhere).
+etc_docker() {
+  rm -rf "$1/etc-docker" && mkdir -p "$1/etc-docker/certs.d/$REGISTRY"
+  cp "$REGISTRY_TLS/ca.crt" "$1/etc-docker/certs.d/$REGISTRY/ca.crt"
+  echo "$1/etc-docker"
+}
 
-log "manager: dnsmasq, registry $REGISTRY, dockerd, varnish"
+log "manager: dnsmasq, registry $REGISTRY (read-only) and $REGISTRY_PUSH, dockerd, varnish"
 write_dnsmasq_config "$LAB/dnsmasq.conf" "$BRIDGE" "$NET_PREFIX" "$LAB/dnsmasq.leases" "$LAB/dnsmasq.pid" "$LAB/dnsmasq.log"
 touch "$LAB/dnsmasq.leases"
 dnsmasq --conf-file="$LAB/dnsmasq.conf" 9>&-
 
-write_registry_config "$LAB/registry.yml" "$REGISTRY" "$CMX_STATE_DIR/registry"
+write_registry_config "$LAB/registry.yml" "$REGISTRY" "$CMX_STATE_DIR/registry" true \
+  "$REGISTRY_AUTH/pull.htpasswd" "$REGISTRY_TLS/registry.crt" "$REGISTRY_TLS/registry.key"
 spawn "$LAB/registry.log" docker-registry serve "$LAB/registry.yml" >"$LAB/registry.pid"
+write_registry_config "$LAB/registry-push.yml" "$REGISTRY_PUSH" "$CMX_STATE_DIR/registry" false "$REGISTRY_AUTH/push.htpasswd"
+spawn "$LAB/registry-push.log" docker-registry serve "$LAB/registry-push.yml" >"$LAB/registry-push.pid"
 
 spawn "$LAB/manager/dockerd.log" dockerd \
   --data-root "$LAB/manager/docker" --exec-root "$LAB/manager/exec" \
   --pidfile "$LAB/manager/docker.pid" -H "unix://$LAB/manager/docker.sock" \
-  --insecure-registry "$REGISTRY" --bridge none --iptables=false --ip-masq=false \
+  --bridge none --iptables=false --ip-masq=false \
   --cgroup-parent "$BRIDGE-manager" --config-file "$(daemon_json "$LAB/manager")" --log-level warn >/dev/null
 
 write_boot_vcl "$LAB/boot.vcl"
@@ -83,14 +103,16 @@ for k in $(seq 1 "$NODES"); do
   write_sshd_config "$dir/sshd_config" "$ip" "$dir/ssh_host_ed25519_key" "$LAB/ssh/authorized_keys" \
     "$dir/sshd.pid" "$dir/docker.sock"
   ip netns exec "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" 9>&-
-  nsenter --net="/var/run/netns/$ns" setsid dockerd \
-    --data-root "$dir/docker" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
-    -H "unix://$dir/docker.sock" --insecure-registry "$REGISTRY" \
+  with_etc_docker "$(etc_docker "$dir")" nsenter --net="/var/run/netns/$ns" setsid dockerd \
+    --data-root "$dir/docker" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" -H "unix://$dir/docker.sock" \
     --cgroup-parent "$BRIDGE-node$k" --config-file "$(daemon_json "$dir")" --log-level warn </dev/null >"$dir/dockerd.log" 2>&1 9>&- &
 done
 
 log "waiting for daemons"
-wait_for 30 curl -fsS --max-time 1 "http://$REGISTRY/v2/" || die "registry did not answer on $REGISTRY (see $LAB/registry.log)"
+registry_up() { curl -fsS --max-time 1 --cacert "$REGISTRY_TLS/ca.crt" -u "$(creds pull)" "https://$REGISTRY/v2/"; }
+registry_push_up() { curl -fsS --max-time 1 -u "$(creds push)" "http://$REGISTRY_PUSH/v2/"; }
+wait_for 30 registry_up || die "registry did not answer on https://$REGISTRY (see $LAB/registry.log)"
+wait_for 30 registry_push_up || die "registry did not answer on $REGISTRY_PUSH (see $LAB/registry-push.log)"
 wait_for 60 docker_ping "$LAB/manager/docker.sock" || die "manager dockerd did not start (see $LAB/manager/dockerd.log)"
 for k in $(seq 1 "$NODES"); do
   dir=$(node_dir "$k")

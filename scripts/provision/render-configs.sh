@@ -1,9 +1,13 @@
 # Writers of the config files that both the namespace lab and the Vagrant VMs use.
 # Each takes its values as arguments and writes one file; no other side effects.
 
-# write_registry_config FILE ADDR STORAGE_DIR
+# write_registry_config FILE ADDR STORAGE_DIR [READONLY HTPASSWD [CERT KEY]]
+# One face of the shared store: READONLY true refuses every write (maintenance.readonly);
+# HTPASSWD (bcrypt entries) requires credentials; CERT and KEY serve TLS.
 write_registry_config() {
-  cat >"$1" <<CONF
+  local readonly_=${4:-false} htpasswd=${5:-} cert=${6:-} key=${7:-}
+  {
+    cat <<CONF
 version: 0.1
 log:
   level: warn
@@ -12,11 +16,95 @@ storage:
     rootdirectory: $3
   delete:
     enabled: true
+  maintenance:
+    readonly:
+      enabled: $readonly_
+CONF
+    # Only the write face purges stale uploads of the shared store.
+    [ "$readonly_" = true ] && printf '    uploadpurging:\n      enabled: false\n'
+    cat <<CONF
 http:
   addr: $2
   headers:
     X-Content-Type-Options: [nosniff]
 CONF
+    [ -z "$cert" ] || printf '  tls:\n    certificate: %s\n    key: %s\n' "$cert" "$key"
+    [ -z "$htpasswd" ] || printf 'auth:\n  htpasswd:\n    realm: cloudmatrix\n    path: %s\n' "$htpasswd"
+  } >"$1"
+}
+
+# make_registry_ca DIR: a CA for the registry's TLS (kept across runs; keys mode 0600).
+make_registry_ca() {
+  [ -s "$1/ca.key" ] && [ -s "$1/ca.crt" ] && return 0
+  mkdir -p "$1"
+  (umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/CN=cloudmatrix registry CA" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign -keyout "$1/ca.key" -out "$1/ca.crt" 2>/dev/null)
+  chmod 644 "$1/ca.crt"
+  rm -f "$1/registry.crt"
+}
+
+# make_registry_cert DIR IP: DIR/registry.{key,crt} for IP, signed by DIR's CA (remade when the
+# CA or the address changed).
+make_registry_cert() {
+  local dir=$1 ip=$2
+  if [ -s "$dir/registry.crt" ] && openssl verify -CAfile "$dir/ca.crt" "$dir/registry.crt" >/dev/null 2>&1 &&
+     openssl x509 -in "$dir/registry.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$ip\$"; then
+    return 0
+  fi
+  (umask 077; openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$ip" \
+    -keyout "$dir/registry.key" -out "$dir/registry.csr" 2>/dev/null)
+  openssl x509 -req -in "$dir/registry.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 825 -out "$dir/registry.crt" -extfile <(printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$ip") 2>/dev/null
+  rm -f "$dir/registry.csr"
+}
+
+# make_registry_user DIR NAME: DIR/NAME.json ({"username","password"}, what cloudmatrix reads)
+# and DIR/NAME.htpasswd (bcrypt, what the registry reads); kept across runs, mode 0600.
+make_registry_user() {
+  local dir=$1 name=$2 password
+  mkdir -p "$dir"
+  if [ ! -s "$dir/$name.json" ] || [ ! -s "$dir/$name.htpasswd" ]; then
+    password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077
+     printf '{"username": "cmx-%s", "password": "%s"}\n' "$name" "$password" >"$dir/$name.json"
+     htpasswd -nbB "cmx-$name" "$password" | head -n1 >"$dir/$name.htpasswd")
+  fi
+  chmod 600 "$dir/$name.json" "$dir/$name.htpasswd"
+}
+
+# write_docker_auths FILE HOST:PORT=USER:PASSWORD...: a docker CLI config.json (mode 0600) that
+# logs in to each registry given.
+write_docker_auths() {
+  local file=$1 entry auths=""; shift
+  mkdir -p "$(dirname "$file")"
+  for entry in "$@"; do
+    [ -n "$auths" ] && auths="$auths,"
+    auths="$auths\"${entry%%=*}\": {\"auth\": \"$(printf %s "${entry#*=}" | base64 -w0)\"}"
+  done
+  (umask 077; printf '{"auths": {%s}}\n' "$auths" >"$file.tmp")
+  mv "$file.tmp" "$file"
+}
+
+# write_nft_rules FILE TABLE IFACE MANAGER_IP REGISTRY_PORT VARNISH_PORT: what traffic arriving
+# from the nodes' network may reach on the manager: DHCP, the read-only registry, Varnish, and
+# replies to connections the manager opened (SSH, health checks). Nothing from other interfaces
+# is looked at.
+write_nft_rules() {
+  cat >"$1" <<NFT
+table inet $2
+delete table inet $2
+table inet $2 {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname != "$3" accept
+    ct state established,related accept
+    udp dport 67 accept
+    ip daddr $4 tcp dport { $5, $6 } accept
+    counter drop
+  }
+}
+NFT
 }
 
 # write_dnsmasq_config FILE INTERFACE PREFIX LEASES PIDFILE LOGFILE
@@ -81,12 +169,19 @@ CONF
 
 # write_cloudmatrix_config FILE, with the values in these variables: CFG_STATE_DIR CFG_REGISTRY
 # CFG_LEASES CFG_SSH_KEY CFG_KNOWN_HOSTS CFG_DOCKER_SOCKET CFG_VARNISH_ADMIN CFG_VARNISH_SECRET
-# CFG_VARNISH_LISTEN CFG_VARNISH_NAME CFG_LOCAL_DOCKER CFG_API_TOKEN. Written atomically.
+# CFG_VARNISH_LISTEN CFG_VARNISH_NAME CFG_LOCAL_DOCKER CFG_API_TOKEN CFG_REGISTRY_PUSH CFG_REGISTRY_CA
+# CFG_REGISTRY_PULL_CREDS CFG_REGISTRY_PUSH_CREDS Written atomically.
 write_cloudmatrix_config() {
   cat >"$1.tmp" <<JSON
 {
   "stateDir": "$CFG_STATE_DIR",
   "registry": "$CFG_REGISTRY",
+  "registryAccess": {
+    "push": "$CFG_REGISTRY_PUSH",
+    "caFile": "$CFG_REGISTRY_CA",
+    "pullCredentialsFile": "$CFG_REGISTRY_PULL_CREDS",
+    "pushCredentialsFile": "$CFG_REGISTRY_PUSH_CREDS"
+  },
   "leasesFile": "$CFG_LEASES",
   "ssh": {
     "user": "root",

@@ -1,6 +1,11 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { EnvError } from '../errors.js';
+import { configuredEndpoint, type RegistryEndpoint } from './registry-access.js';
 
-// A small client of the registry HTTP API v2 (distribution 2.8) over fetch. Schema 2 and OCI
+// A small client of the registry HTTP API v2 (distribution 2.8) over node:http(s) (fetch cannot
+// be given a CA without the undici package). Schema 2 and OCI
 // manifests only: the digest a push reports is the one of the schema 2 manifest, which the
 // registry serves only when asked for it by Accept.
 
@@ -31,15 +36,29 @@ export function nextLink(header: string | null): string | null {
   return m ? m[1]! : null;
 }
 
-export function registryBaseUrl(registry: string): string {
-  return registry.includes('://') ? registry.replace(/\/+$/, '') : `http://${registry}`;
+export function registryBaseUrl(registry: string, tls = false): string {
+  return registry.includes('://') ? registry.replace(/\/+$/, '') : `${tls ? 'https' : 'http'}://${registry}`;
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+  }
+  return headers;
 }
 
 export class RegistryClient {
   private readonly base: string;
+  private readonly agent: Agent | undefined;
+  private readonly authorization: string | undefined;
 
-  constructor(readonly registry: string, private readonly timeoutMs = 10_000) {
-    this.base = registryBaseUrl(registry);
+  /** Without an endpoint, the configured registry's CA and pull credentials apply to it. */
+  constructor(readonly registry: string, private readonly timeoutMs = 10_000, endpoint: RegistryEndpoint = configuredEndpoint(registry)) {
+    this.base = registryBaseUrl(registry, endpoint.ca !== undefined);
+    this.agent = endpoint.ca ? new Agent({ ca: endpoint.ca, keepAlive: true }) : undefined;
+    const c = endpoint.credentials;
+    this.authorization = c ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined;
   }
 
   async ping(): Promise<void> {
@@ -96,11 +115,7 @@ export class RegistryClient {
   private async request(method: string, path: string, accept?: string[]): Promise<Response | null> {
     let res: Response;
     try {
-      res = await fetch(this.base + path, {
-        method,
-        headers: accept ? { accept: accept.join(', ') } : {},
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await this.send(method, path, accept);
     } catch (err) {
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
       throw new EnvError(`registry ${this.registry} is unreachable: ${cause}`);
@@ -114,6 +129,25 @@ export class RegistryClient {
       throw new EnvError(`registry ${this.registry}: ${method} ${path}: HTTP ${res.status} ${registryError(text)}`.trim());
     }
     return res;
+  }
+
+  private send(method: string, path: string, accept?: string[]): Promise<Response> {
+    const url = new URL(this.base + path);
+    const headers: Record<string, string> = {};
+    if (accept) headers.accept = accept.join(', ');
+    if (this.authorization) headers.authorization = this.authorization;
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers, agent: this.agent, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
+        const status = res.statusCode ?? 502;
+        const empty = method === 'HEAD' || status === 204 || status === 304;
+        if (empty) res.resume();
+        const body = empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status, headers: toHeaders(res.headers) }));
+      });
+      req.once('error', reject);
+      req.end();
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { DeadlineError, type NodeEngine } from '../adapters/docker.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
+import { pullAuthFor } from '../adapters/registry-access.js';
 import type { NodeRef } from '../adapters/nodes.js';
 import { waitHealthy } from '../adapters/http-health.js';
 import { backendOf, routable } from '../model/routes.js';
@@ -56,7 +57,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   const engine = ctx.engineOf(a.node);
   const image = ctx.images.get(app.image)!;
   try {
-    if (await ensureImage(engine, image.ref, () => undefined)) {
+    if (await ensureImage(engine, image.ref, () => undefined, pullAuthFor(image.ref.registry))) {
       ctx.progress(a.app, a.node, `pulled ${repoName(image.ref)}@${image.digest.slice(7, 19)}`);
     }
   } catch (err) {

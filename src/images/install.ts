@@ -4,6 +4,8 @@ import { EnvError, UserError } from '../errors.js';
 import { localEngine, type NodeEngine } from '../adapters/docker.js';
 import { ProgressError } from '../adapters/docker/progress.js';
 import { RegistryClient } from '../adapters/registry.js';
+import { pushEndpoint, type RegistryEndpoint } from '../adapters/registry-access.js';
+import { recordPush } from './push-log.js';
 import { formatRef, privateImageArg, repoName, type ImageRef } from '../model/image-ref.js';
 import { progressLine } from '../model/progress-events.js';
 
@@ -39,13 +41,20 @@ async function withTag(engine: NodeEngine, ref: ImageRef): Promise<ImageRef> {
   return { ...ref, tag };
 }
 
-/** Pushes the image to its registry; the digest the push reported. */
-async function push(engine: NodeEngine, image: ImageRef & { tag: string }, progress: (line: string) => void): Promise<string> {
+/**
+ * Pushes the image through the registry's write face; the digest the push reported. Docker
+ * pushes a name to the registry the name carries, so the image is tagged under the write face's
+ * address too (same store, so the nodes find it under the read face's name).
+ */
+async function push(engine: NodeEngine, image: ImageRef & { tag: string }, face: RegistryEndpoint, progress: (line: string) => void): Promise<string> {
   const ref = formatRef(image);
+  const via: ImageRef & { tag: string } = { ...image, registry: face.address };
+  if (via.registry !== image.registry) await engine.tagImage(ref, repoName(via), via.tag);
+  const auth: Record<string, string> = { serveraddress: face.address, ...face.credentials };
   let digest: string | null = null;
   const seen = new Map<string, string>();
   try {
-    await engine.pushImage(repoName(image), image.tag, { serveraddress: image.registry }, (e) => {
+    await engine.pushImage(repoName(via), via.tag, auth, (e) => {
       digest = e.aux?.Digest ?? digest;
       const line = progressLine(e, seen);
       if (line !== null) progress(line);
@@ -67,10 +76,11 @@ export async function installImage(opts: InstallImageOptions): Promise<Installed
   const image = (await withTag(engine, parsed)) as ImageRef & { tag: string };
   const ref = formatRef(image);
   if (!(await engine.inspectImage(ref))) throw new UserError(`no local image ${ref}; build it with create-image`);
-  const digest = await push(engine, image, progress);
-  const inRegistry = await new RegistryClient(image.registry).digest(image.repository, image.tag);
+  const digest = await push(engine, image, pushEndpoint(config), progress);
+  const inRegistry = await new RegistryClient(image.registry, config.timeouts?.registryMs).digest(image.repository, image.tag);
   if (inRegistry !== digest) {
     throw new EnvError(`${ref}: the registry resolves the tag to ${inRegistry ?? 'nothing'}, not to the pushed ${digest}`);
   }
+  recordPush(config.stateDir, { image: image.repository, tag: image.tag, digest });
   return { ref, image, digest };
 }

@@ -15,7 +15,14 @@ export interface LabManifest {
   bridge: string;
   subnet: string;
   managerIp: string;
+  /** the registry's read-only face (TLS, pull credentials) */
   registry: string;
+  /** its read-write face, on loopback */
+  registryPush?: string;
+  /** the CA the read-only face's certificate chains to */
+  registryCa?: string;
+  /** nft table (family inet) that filters what arrives from the bridge */
+  nftTable?: string;
   lab: string;
   nodes: LabNode[];
 }

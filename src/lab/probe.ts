@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { alive } from '../adapters/store/lock.js';
 
@@ -44,7 +45,23 @@ export function dockerPing(socketPath: string, timeoutMs = 2000): Promise<boolea
   return httpOk({ socketPath, path: '/_ping' }, timeoutMs);
 }
 
-export function registryPing(hostPort: string, timeoutMs = 2000): Promise<boolean> {
+/** The registry answers /v2/ (a 401 asking for credentials counts), over TLS checked against `caFile` when given. */
+export function registryPing(hostPort: string, caFile?: string, timeoutMs = 2000): Promise<boolean> {
   const [host, port] = hostPort.split(':');
-  return httpOk({ host, port: Number(port), path: '/v2/' }, timeoutMs);
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile ? readFileSync(caFile) : undefined;
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const options = { host, port: Number(port), path: '/v2/', method: 'GET', timeout: timeoutMs, ...(ca ? { ca } : {}) };
+    const req = (ca ? tlsRequest : request)(options, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }

@@ -39,7 +39,8 @@ export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1
   const [adminHost, adminPort] = varnishAdmin.split(':');
   const managerChecks: Array<[string, Promise<boolean>, string]> = [
     ['dnsmasq', Promise.resolve(pidAlive(join(m.lab, 'dnsmasq.pid'))), `DHCP on ${m.bridge}`],
-    ['registry', registryPing(m.registry), `http://${m.registry}/v2/`],
+    ['registry', registryPing(m.registry, m.registryCa), `${m.registryCa ? 'https' : 'http'}://${m.registry}/v2/${m.registryPush ? ' (read-only)' : ''}`],
+    ...(m.registryPush ? [['registry-rw', registryPing(m.registryPush), `http://${m.registryPush}/v2/ (push)`] as [string, Promise<boolean>, string]] : []),
     ['dockerd', dockerPing(join(m.lab, 'manager', 'docker.sock')), join(m.lab, 'manager', 'docker.sock')],
     ['varnish', tcpOpen(adminHost!, Number(adminPort)), `admin ${varnishAdmin}`],
   ];
@@ -62,7 +63,7 @@ export function formatStatus(s: LabStatus): string {
   if (!s.up) return 'lab: down (run "cloudmatrix lab up")';
   const mark = (ok: boolean) => (ok ? 'ok' : 'DOWN');
   const lines = [`lab: ${s.ok ? 'up' : 'DEGRADED'} on ${s.bridge} ${s.subnet}`];
-  for (const c of s.manager) lines.push(`  manager ${c.name.padEnd(9)} ${mark(c.ok).padEnd(5)} ${c.detail}`);
+  for (const c of s.manager) lines.push(`  manager ${c.name.padEnd(11)} ${mark(c.ok).padEnd(5)} ${c.detail}`);
   for (const n of s.nodes) {
     lines.push(
       `  ${n.name.padEnd(15)} ${n.ip.padEnd(15)} lease ${mark(n.lease).padEnd(5)} sshd ${mark(n.sshd).padEnd(5)} dockerd ${mark(n.dockerd)}`,
