@@ -20,6 +20,8 @@ async function leftovers(m: LabManifest): Promise<string[]> {
   if (procs) found.push(`processes: ${procs.split('\n').length}`);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(`${m.lab}/`));
   if (mounts.length) found.push(`mounts: ${mounts.length}`);
+  const tables = (await sh('nft', ['list', 'tables'])).stdout;
+  if (m.nftTable && tables.includes(`inet ${m.nftTable}`)) found.push(`nft table ${m.nftTable}`);
   return found;
 }
 
