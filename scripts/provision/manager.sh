@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Provisions a cloudmatrix manager VM (Vagrant): registry, dnsmasq DHCP, Varnish, Docker, and the
-# cloudmatrix config. The project is synced at /cloudmatrix. Idempotent.
+# Provisions a cloudmatrix manager VM (Vagrant): registry (read-only face with TLS and pull
+# credentials on the lab network, read-write face on loopback), dnsmasq DHCP, Varnish, Docker, an
+# nft table filtering what the nodes may reach, and the cloudmatrix config. The project is synced
+# at /cloudmatrix. Idempotent.
 set -euo pipefail
 SRC=${CMX_SRC:-/cloudmatrix}
 PREFIX=${CMX_PREFIX:-10.77.0}
@@ -19,7 +21,44 @@ mkdir -p "$STATE" "$SHARED/ssh" /etc/cloudmatrix
 install -m 600 "$SHARED/ssh/id_ed25519" "$STATE/id_ed25519"
 touch "$SHARED/ssh/known_hosts"
 
-write_registry_config /etc/docker/registry/config.yml "$MANAGER_IP:5000" /var/lib/docker-registry
+TLS=$STATE/registry-tls AUTH=$STATE/registry-auth PUSH=127.0.0.1:5001 NFT_TABLE=cloudmatrix_lab_$IFACE
+make_registry_ca "$TLS"
+make_registry_cert "$TLS" "$MANAGER_IP"
+make_registry_user "$AUTH" pull
+make_registry_user "$AUTH" push
+cp "$TLS/ca.crt" "$SHARED/registry-ca.crt"
+# Debian's registry runs as docker-registry: it reads its key and htpasswd files (still 0600).
+chown docker-registry "$TLS/registry.key" "$AUTH/pull.htpasswd" "$AUTH/push.htpasswd"
+write_registry_config /etc/docker/registry/config.yml "$MANAGER_IP:5000" /var/lib/docker-registry true \
+  "$AUTH/pull.htpasswd" "$TLS/registry.crt" "$TLS/registry.key"
+write_registry_config /etc/cloudmatrix/registry-push.yml "$PUSH" /var/lib/docker-registry false "$AUTH/push.htpasswd"
+cat >/etc/systemd/system/cloudmatrix-registry-push.service <<UNIT
+[Unit]
+Description=cloudmatrix registry, read-write face (loopback only)
+After=network.target
+[Service]
+User=docker-registry
+ExecStart=/usr/bin/docker-registry serve /etc/cloudmatrix/registry-push.yml
+Restart=always
+[Install]
+WantedBy=multi-user.target
+UNIT
+creds() { sed -E 's/.*"username": "([^"]*)", "password": "([^"]*)".*/\1:\2/' "$AUTH/$1.json"; }
+write_docker_auths "$STATE/docker-cli/config.json" "$MANAGER_IP:5000=$(creds pull)" "$PUSH=$(creds push)"
+
+write_nft_rules /etc/cloudmatrix/nft.rules "$NFT_TABLE" "$IFACE" "$MANAGER_IP" 5000 6081
+cat >/etc/systemd/system/cloudmatrix-nft.service <<UNIT
+[Unit]
+Description=cloudmatrix: what the nodes may reach on the manager
+Before=network-pre.target
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f /etc/cloudmatrix/nft.rules
+ExecStop=/usr/sbin/nft delete table inet $NFT_TABLE
+[Install]
+WantedBy=multi-user.target
+UNIT
 write_dnsmasq_config /etc/cloudmatrix/dnsmasq.conf "$IFACE" "$PREFIX" "$STATE/dnsmasq.leases" \
   /run/cloudmatrix-dnsmasq.pid /var/log/cloudmatrix-dnsmasq.log
 cat >/etc/systemd/system/cloudmatrix-dnsmasq.service <<UNIT
@@ -34,7 +73,7 @@ WantedBy=multi-user.target
 UNIT
 
 mkdir -p /etc/docker
-printf '{"insecure-registries": ["%s:5000"]}\n' "$MANAGER_IP" >/etc/docker/daemon.json
+echo '{}' >/etc/docker/daemon.json
 
 [ -s /etc/varnish/secret ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/etc/varnish/secret)
 mkdir -p /etc/systemd/system/varnish.service.d
@@ -51,11 +90,13 @@ CFG_STATE_DIR=$STATE CFG_REGISTRY=$MANAGER_IP:5000 CFG_LEASES=$STATE/dnsmasq.lea
 CFG_SSH_KEY=$STATE/id_ed25519 CFG_KNOWN_HOSTS=$SHARED/ssh/known_hosts CFG_DOCKER_SOCKET=/var/run/docker.sock \
 CFG_VARNISH_ADMIN=127.0.0.1:6082 CFG_VARNISH_SECRET=/etc/varnish/secret CFG_VARNISH_LISTEN=0.0.0.0:6081 \
 CFG_VARNISH_NAME= CFG_LOCAL_DOCKER=/var/run/docker.sock CFG_API_TOKEN=$STATE/api.token \
+CFG_REGISTRY_PUSH=$PUSH CFG_REGISTRY_CA=$TLS/ca.crt \
+CFG_REGISTRY_PULL_CREDS=$AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$AUTH/push.json \
   write_cloudmatrix_config "$STATE/config.json"
 
 systemctl daemon-reload
-systemctl enable --now cloudmatrix-dnsmasq docker-registry docker
-systemctl restart cloudmatrix-dnsmasq docker-registry docker varnish
+systemctl enable --now cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker
+systemctl restart cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker varnish
 ln -sf "$SRC/bin/cloudmatrix.js" /usr/local/bin/cloudmatrix
 (cd "$SRC" && [ -d node_modules ] || npm ci --no-audit --no-fund)
-echo "manager ready: registry $MANAGER_IP:5000, varnish :6081, DHCP on $IFACE"
+echo "manager ready: registry https://$MANAGER_IP:5000 (read-only) and $PUSH, varnish :6081, DHCP on $IFACE, nft table inet $NFT_TABLE"

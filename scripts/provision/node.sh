@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provisions a cloudmatrix node VM (Vagrant): address from the manager's dnsmasq (sending its
-# hostname, so the leases file names it), Docker trusting the manager's registry, sshd accepting
+# hostname, so the leases file names it), Docker trusting the manager's registry CA, sshd accepting
 # the manager's key. Publishes its host key to the shared known_hosts. Idempotent.
 set -euo pipefail
 SRC=${CMX_SRC:-/cloudmatrix}
@@ -34,8 +34,10 @@ for _ in $(seq 1 60); do
 done
 [ -n "$ip" ] || { echo "$NAME: no address from the manager's DHCP on $IFACE" >&2; exit 1; }
 
-mkdir -p /etc/docker /root/.ssh
-printf '{"insecure-registries": ["%s:5000"]}\n' "$MANAGER_IP" >/etc/docker/daemon.json
+# TLS checked against the manager's CA; no credentials here: cloudmatrix sends them with each pull.
+mkdir -p "/etc/docker/certs.d/$MANAGER_IP:5000" /root/.ssh
+install -m 644 "$SHARED/registry-ca.crt" "/etc/docker/certs.d/$MANAGER_IP:5000/ca.crt"
+echo '{}' >/etc/docker/daemon.json
 systemctl restart docker
 
 install -m 600 "$SHARED/ssh/id_ed25519.pub" /root/.ssh/authorized_keys
