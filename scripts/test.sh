@@ -20,6 +20,7 @@ fi
 
 scripts/install-packages.sh
 scripts/install-packages.sh scripts/test-packages.txt
+scripts/build-varnish.sh 4.1.11 6.0.16 >/dev/null # Varnish 4.1 and 6.0 LTS for the version tests; built once into /var/cache/cloudmatrix/varnish
 node bin/cloudmatrix.js lab up --nodes "${CMX_TEST_NODES:-3}"
 
 integration=(test/integration/*.test.ts)

@@ -39,6 +39,7 @@ export const configSchema = z
         secretFile: z.string().min(1),
         listen: z.string().min(1).default('127.0.0.1:6081'),
         name: z.string().optional().describe('varnishd -n instance directory'),
+        varnishd: z.string().min(1).optional().describe('varnishd binary for compile checks (varnishd -C), of the same version as the running Varnish; default: varnishd on PATH'),
       })
       .strict(),
     localDocker: z.object({ socketPath: z.string().min(1) }).strict(),

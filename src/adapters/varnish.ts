@@ -5,6 +5,11 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvError, UserError } from '../errors.js';
+import { checkCcCommand, hasJsonLists, parseVarnishVersion, type VarnishVersion } from './varnish/version.js';
+import { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
+
+export { checkCcCommand, hasJsonLists, parseVarnishVersion, type VarnishVersion } from './varnish/version.js';
+export { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
 
 export type VclError = { line: number; column: number; message: string; text: string };
 export type CompileResult = { ok: boolean; errors: VclError[] };
@@ -41,7 +46,7 @@ export type VarnishOptions = {
   varnishd?: string;
   /** Run `varnishd -C` before vcl.inline (errors before touching Varnish; one more compile, at -O0). */
   precheck?: boolean;
-  /** cc_command for the pre-check; null keeps varnishd's default. */
+  /** cc_command for the pre-check; null keeps varnishd's default; absent: the fast one for its version. */
   checkCcCommand?: string | null;
   timeoutMs?: number;
 };
@@ -93,27 +98,41 @@ export function parseVclErrors(output: string, vcl: string): VclError[] {
   return errors;
 }
 
-/**
- * `varnishd -C` also runs the C compiler. At Varnish's default `-O2 -g`, gcc's variable tracking
- * makes a 1,000-app VCL take minutes; whether it compiles does not depend on optimisation.
- */
-export const CHECK_CC_COMMAND = '%D -O0 -g0';
+/** The fast check's cc_command on Varnish 7.1+ (the lab's); older versions get an explicit one (see varnish/version.ts). */
+export const CHECK_CC_COMMAND = checkCcCommand({ major: 7, minor: 1, patch: 0, text: '7.1.0' });
 
-/** `varnishd -C` on a private work dir: compiles the VCL without touching a running Varnish. */
+const versions = new Map<string, Promise<VarnishVersion | null>>();
+
+/** The version of a varnishd binary (`varnishd -V`), asked once per path; null if it does not say. */
+export function varnishdVersion(varnishd = 'varnishd'): Promise<VarnishVersion | null> {
+  let v = versions.get(varnishd);
+  if (!v) {
+    v = run(varnishd, ['-V']).then((r) => parseVarnishVersion(r.stderr));
+    versions.set(varnishd, v);
+    v.catch(() => versions.delete(varnishd));
+  }
+  return v;
+}
+
+/**
+ * `varnishd -C` on a private work dir (4.1 leaves `vcl_*` folders in it): compiles the VCL without
+ * touching a running Varnish. The C compiler runs at -O0 with the cc_command its version takes.
+ */
 export async function compileCheck(vcl: string, opts: { varnishd?: string; ccCommand?: string | null } = {}): Promise<CompileResult> {
+  const varnishd = opts.varnishd ?? 'varnishd';
+  const cc = opts.ccCommand === undefined ? checkCcCommand(await varnishdVersion(varnishd)) : opts.ccCommand;
   const dir = await mkdtemp(join(tmpdir(), 'cmx-vclc-'));
   try {
     // varnishd run as root reads the file as its unprivileged user.
     await chmod(dir, 0o755);
     const file = join(dir, 'cloudmatrix.vcl');
     await writeFile(file, vcl, { mode: 0o644 });
-    const cc = opts.ccCommand === undefined ? CHECK_CC_COMMAND : opts.ccCommand;
     const args = [...(cc === null ? [] : ['-p', `cc_command=${cc}`]), '-C', '-n', join(dir, 'n'), '-f', file];
-    const { code, stderr } = await run(opts.varnishd ?? 'varnishd', args);
+    const { code, stderr } = await run(varnishd, args);
     if (code === 0) return { ok: true, errors: [] };
     const errors = parseVclErrors(stderr, vcl);
     const message = stderr.split('\n').filter((l) => l.trim() && !NOT_A_MESSAGE.test(l.trim())).slice(0, 4).join(' / ');
-    return { ok: false, errors: errors.length ? errors : [{ line: 0, column: 0, message: message || `varnishd -C exited ${code}`, text: '' }] };
+    return { ok: false, errors: errors.length ? errors : [{ line: 0, column: 0, message: message || `${varnishd} -C exited ${code}`, text: '' }] };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -141,6 +160,8 @@ export type CliResponse = { status: number; body: string };
 export const CLI_OK = 200;
 const CLI_TRUNCATED = 201;
 const CLI_AUTH = 107;
+/** Answers of a Varnish without `-j`: 101 unknown request, 104/105 too many parameters, 106 invalid flag. */
+const JSON_REFUSED = new Set([101, 104, 105, 106]);
 
 /** Splits a byte stream into CLI responses. */
 export class CliParser {
@@ -188,6 +209,11 @@ export class VarnishCli implements VarnishAdmin {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly host: string;
   private readonly port: number;
+  private json: boolean | null = null;
+  /** The banner of the last authenticated connection (`varnish-X.Y.Z revision ...` in it). */
+  banner = '';
+  /** The version the banner names; null before the first command or if it names none. */
+  version: VarnishVersion | null = null;
 
   constructor(private readonly opts: { admin: string; secretFile?: string; timeoutMs?: number }) {
     const i = opts.admin.lastIndexOf(':');
@@ -231,12 +257,14 @@ export class VarnishCli implements VarnishAdmin {
   }
 
   async vclList(): Promise<VclInfo[]> {
-    return parseVclList(await this.ok('vcl.list -j', 'vcl.list'));
+    const r = await this.listCommand('vcl.list', '');
+    if (r.status !== CLI_OK) throw new EnvError(`varnish vcl.list: ${r.status} ${r.body.trim()}`);
+    return r.json ? parseVclList(r.body) : parsePlainVclList(r.body);
   }
 
   /** Backends of the active VCL (or those matching a glob), with health; pages past cli_limit. */
   async backendList(pattern = '*'): Promise<BackendInfo[]> {
-    const r = await this.command(`backend.list -j ${quoteCliArg(pattern)}`);
+    const r = await this.listCommand('backend.list', ` ${quoteCliArg(pattern)}`);
     if (r.status === CLI_TRUNCATED && pattern.endsWith('*') && pattern.length < 128) {
       // cli_limit (48 KB by default) cut the answer: ask again by the next character of the name.
       const stem = pattern.slice(0, -1);
@@ -246,7 +274,22 @@ export class VarnishCli implements VarnishAdmin {
       return out;
     }
     if (r.status !== CLI_OK) throw new EnvError(`varnish backend.list: ${r.status} ${r.body.trim()}`);
-    return parseBackendList(r.body);
+    return r.json ? parseBackendList(r.body) : parsePlainBackendList(r.body);
+  }
+
+  /**
+   * `vcl.list`/`backend.list` with `-j` where the version has it (6.0 and later), in plain text
+   * where it does not (4.1). A refused `-j` (4.1 answers 105 or 106) switches to plain text too.
+   */
+  private async listCommand(cmd: string, args: string): Promise<CliResponse & { json: boolean }> {
+    if (this.json === null && !this.sock) await this.command('ping');
+    if (this.json === null) this.json = hasJsonLists(this.version);
+    if (this.json) {
+      const r = await this.command(`${cmd} -j${args}`);
+      if (!JSON_REFUSED.has(r.status)) return { ...r, json: true };
+      this.json = false;
+    }
+    return { ...(await this.command(`${cmd}${args}`)), json: false };
   }
 
   close(): void {
@@ -313,6 +356,11 @@ export class VarnishCli implements VarnishAdmin {
       this.close();
       throw new EnvError(`varnish admin ${this.opts.admin}: authentication failed (status ${banner.status}); check varnish.secretFile`);
     }
+    this.banner = banner.body;
+    const version = parseVarnishVersion(banner.body);
+    // A restarted or another varnishd behind the same port: learn its dialect again.
+    if (version?.text !== this.version?.text) this.json = null;
+    this.version = version;
   }
 }
 

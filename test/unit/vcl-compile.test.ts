@@ -1,15 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileCheck, formatVclErrors } from '../../src/adapters/varnish.js';
+import { varnishdsUnderTest } from '../../src/adapters/varnish/builds.js';
 import { DEFAULT_TEMPLATES_DIR, readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
-const skip = spawnSync('varnishd', ['-V']).error ? 'varnishd is not installed: VCL compile tests skipped' : false;
+// Every varnishd under test: Debian's and the built 4.1/6.0 (see src/adapters/varnish/builds.ts).
+const { found, missing } = varnishdsUnderTest();
 
 const health = { path: '/health', intervalMs: 2000, timeoutMs: 1000 };
 const app = (name: string, over: Partial<RouteApp> = {}): RouteApp => ({
@@ -54,12 +55,14 @@ const variants: Record<string, RoutingTable> = {
   },
 };
 
-describe('rendered VCL compiles with varnishd -C', { skip, concurrency: true }, () => {
+for (const m of missing) it(`rendered VCL compiles with varnishd -C [varnish ${m}]`, { skip: `varnish ${m}: compile tests skipped` }, () => {});
+
+for (const { label, varnishd } of found) describe(`rendered VCL compiles with varnishd -C [varnish ${label}]`, { concurrency: true }, () => {
   for (const [name, table] of Object.entries(variants)) {
     it(name, async () => {
       const vcl = renderVcl(table, readVclTemplates());
-      const r = await compileCheck(vcl);
-      assert.ok(r.ok, formatVclErrors(r.errors));
+      const r = await compileCheck(vcl, { varnishd });
+      assert.ok(r.ok, `varnish ${label}: ${formatVclErrors(r.errors)}`);
     });
   }
 
@@ -70,7 +73,7 @@ describe('rendered VCL compiles with varnishd -C', { skip, concurrency: true }, 
       const file = join(dir, 'routing.vcl.mustache');
       writeFileSync(file, readFileSync(file, 'utf8').replace('call cmx_route_host;', 'call cmx_route_host'));
       const vcl = renderVcl({ apps: [app('web')] }, readVclTemplates(dir));
-      const r = await compileCheck(vcl);
+      const r = await compileCheck(vcl, { varnishd });
       assert.equal(r.ok, false);
       const e = r.errors[0]!;
       assert.equal(vcl.split('\n')[e.line - 1], e.text);
@@ -82,7 +85,7 @@ describe('rendered VCL compiles with varnishd -C', { skip, concurrency: true }, 
 
   it('an unused backend is an error Varnish reports, mapped to its line', async () => {
     const vcl = `vcl 4.0;\nbackend a { .host = "127.0.0.1"; .port = "9"; }\nbackend b { .host = "127.0.0.1"; .port = "9"; }\n`;
-    const r = await compileCheck(vcl);
+    const r = await compileCheck(vcl, { varnishd });
     assert.equal(r.ok, false);
     assert.equal(r.errors[0]!.line, 3);
     assert.match(r.errors[0]!.message, /Unused backend b/);
