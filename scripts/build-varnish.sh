@@ -3,7 +3,7 @@
 # into a cache dir outside the checkout, once: $CMX_VARNISH_CACHE/VERSION (default
 # /var/cache/cloudmatrix/varnish/VERSION). A finished build carries a .complete marker naming the
 # tarball's sha256; a later run with the same tarball reuses it, a half-finished one is removed and
-# built again. Prints the path of each varnishd on stdout; the build's log goes to VERSION.log
+# built again (.build-seconds records how long the first build took). Prints the path of each varnishd on stdout; the build's log goes to VERSION.log
 # beside it. Runs under nice -n 19 with make -j2 so that it spares the tests of others.
 #   scripts/build-varnish.sh 4.1.11 6.0.16
 # Env: CMX_VARNISH_CACHE (cache root), CMX_VARNISH_VENDOR (dir of the tarballs).
@@ -59,6 +59,7 @@ build_one() {
   fi
   "$prefix/sbin/varnishd" -V >>"$log" 2>&1
   rm -rf "$src"
+  echo "$((SECONDS - start))" >"$prefix/.build-seconds"
   echo "$sum" >"$prefix/.complete"
   exec {lock}>&-
   echo "build-varnish: Varnish $v built in $((SECONDS - start)) s" >&2

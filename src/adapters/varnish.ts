@@ -130,6 +130,12 @@ export async function compileCheck(vcl: string, opts: { varnishd?: string; ccCom
     const args = [...(cc === null ? [] : ['-p', `cc_command=${cc}`]), '-C', '-n', join(dir, 'n'), '-f', file];
     const { code, stderr } = await run(varnishd, args);
     if (code === 0) return { ok: true, errors: [] };
+    const ccFailed = /Message from C-compiler:\n([\s\S]*?)Running C-compiler failed/.exec(stderr);
+    if (ccFailed) {
+      // Not the VCL's fault: the compiler or the cc_command (e.g. %D before 7.1) is wrong for this varnishd.
+      const why = ccFailed[1]!.trim().split('\n').slice(-3).join(' / ');
+      throw new EnvError(`${varnishd} -C: the C compiler failed (cc_command ${JSON.stringify(cc ?? 'default')}): ${why}`);
+    }
     const errors = parseVclErrors(stderr, vcl);
     const message = stderr.split('\n').filter((l) => l.trim() && !NOT_A_MESSAGE.test(l.trim())).slice(0, 4).join(' / ');
     return { ok: false, errors: errors.length ? errors : [{ line: 0, column: 0, message: message || `${varnishd} -C exited ${code}`, text: '' }] };
@@ -143,13 +149,16 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stderr: strin
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     // On success varnishd -C prints the whole generated C; only the head of a failure matters.
+    // ... and a C compiler's failure is said at the very end: keep the head and a tail.
+    let tail = '';
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 256 * 1024) stderr += d.toString('utf8');
+      else tail = (tail + d.toString('utf8')).slice(-16 * 1024);
     });
     child.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ENOENT' ? new EnvError(`${cmd}: not installed (needed to compile-check VCL)`) : err),
     );
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stderr: tail ? `${stderr}\n[...]\n${tail}` : stderr }));
   });
 }
 

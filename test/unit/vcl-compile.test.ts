@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileCheck, formatVclErrors } from '../../src/adapters/varnish.js';
 import { varnishdsUnderTest } from '../../src/adapters/varnish/builds.js';
+import { atLeast } from '../../src/adapters/varnish/version.js';
+import { EnvError } from '../../src/errors.js';
 import { DEFAULT_TEMPLATES_DIR, readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
@@ -57,7 +59,7 @@ const variants: Record<string, RoutingTable> = {
 
 for (const m of missing) it(`rendered VCL compiles with varnishd -C [varnish ${m}]`, { skip: `varnish ${m}: compile tests skipped` }, () => {});
 
-for (const { label, varnishd } of found) describe(`rendered VCL compiles with varnishd -C [varnish ${label}]`, { concurrency: true }, () => {
+for (const { label, varnishd, version } of found) describe(`rendered VCL compiles with varnishd -C [varnish ${label}]`, { concurrency: true }, () => {
   for (const [name, table] of Object.entries(variants)) {
     it(name, async () => {
       const vcl = renderVcl(table, readVclTemplates());
@@ -81,6 +83,13 @@ for (const { label, varnishd } of found) describe(`rendered VCL compiles with va
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a C compiler that fails is an environment error naming it, not a VCL error', async () => {
+    const vcl = renderVcl({ apps: [app('web')] }, readVclTemplates());
+    await assert.rejects(compileCheck(vcl, { varnishd, ccCommand: 'exec cmx-no-such-cc %o %s' }), (err: unknown) => err instanceof EnvError && /C compiler failed .*cmx-no-such-cc/.test(err.message));
+    // %D (the default flags) exists from 7.1 on; older versions run it as a command.
+    if (!atLeast(version, 7, 1)) await assert.rejects(compileCheck(vcl, { varnishd, ccCommand: '%D -O0 -g0' }), /C compiler failed .*%D/);
   });
 
   it('an unused backend is an error Varnish reports, mapped to its line', async () => {
