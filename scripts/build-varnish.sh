@@ -38,18 +38,16 @@ build_one() {
   rm -rf "$prefix" "$src"
   mkdir -p "$src"
   echo "build-varnish: building Varnish $v into $prefix (log: $log)" >&2
+  # (set -e does not act inside an "if !" test, hence the && chain.)
   if ! (
-    set -e
-    cd "$src"
-    tar -xzf "$tarball" --strip-components=1
-    if [ "$v" = 4.1.11 ]; then
-      # autoconf 2.71 breaks on an unquoted AC_CHECK_PROGS inside AC_ARG_WITH (configure.ac line 58).
-      sed -i 's/^  AC_CHECK_PROGS(RST2MAN, \[rst2man rst2man.py\], \[no\]))$/  [AC_CHECK_PROGS(RST2MAN, [rst2man rst2man.py], [no])])/' configure.ac
-    fi
-    nice -n 19 ./autogen.sh
-    nice -n 19 ./configure --prefix="$prefix" --with-sphinx-build=/bin/true --disable-dependency-tracking
-    nice -n 19 make -j2
-    nice -n 19 make install
+    cd "$src" &&
+      tar -xzf "$tarball" --strip-components=1 &&
+      # 4.1: autoconf 2.71 breaks on an unquoted AC_CHECK_PROGS inside AC_ARG_WITH (configure.ac line 58).
+      { [ "$v" != 4.1.11 ] || sed -i 's/^  AC_CHECK_PROGS(RST2MAN, \[rst2man rst2man.py\], \[no\]))$/  [AC_CHECK_PROGS(RST2MAN, [rst2man rst2man.py], [no])])/' configure.ac; } &&
+      nice -n 19 ./autogen.sh &&
+      nice -n 19 ./configure --prefix="$prefix" --with-sphinx-build=/bin/true --disable-dependency-tracking &&
+      nice -n 19 make -j2 &&
+      nice -n 19 make install
   ) >"$log" 2>&1; then
     echo "build-varnish: Varnish $v failed to build; the end of $log:" >&2
     tail -n 30 "$log" >&2
