@@ -66,25 +66,29 @@ describe('lab', () => {
     assert.equal(ids.size, lab.nodes.length, 'every node has its own daemon ID');
   });
 
-  it('pulls on a node an image pushed to the registry from the manager', async () => {
+  it('pulls on a node, with the pull credentials, an image pushed from the manager through the write face', async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'cmx-labimg-'));
     copyFileSync('/bin/busybox', join(ctx, 'busybox'));
     writeFileSync(join(ctx, 'stamp'), `${Date.now()}\n`);
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY stamp /stamp\nCMD ["/bin/busybox", "true"]\n');
-    const ref = `${config.registry}/cloud/labtest:${Date.now()}`;
+    const tag = `cloud/labtest:${Date.now()}`;
+    const pushRef = `${config.registryAccess!.push}/${tag}`;
+    const ref = `${config.registry}/${tag}`;
+    // The operators' docker CLI login for both faces (a daemon ignores docker login; the CLI sends it).
+    const login = ['--config', join(lab.lab, 'docker-cli')];
     const manager = { DOCKER_HOST: `unix://${config.localDocker.socketPath}` };
-    assert.equal((await sh('docker', ['build', '-q', '-t', ref, ctx], manager)).code, 0);
-    const push = await sh('docker', ['push', ref], manager);
+    assert.equal((await sh('docker', ['build', '-q', '-t', pushRef, ctx], manager)).code, 0);
+    const push = await sh('docker', [...login, 'push', pushRef], manager);
     assert.equal(push.code, 0, push.stderr);
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
     assert.ok(digest, push.stdout);
     const node = lab.nodes.at(-1)!;
     const onNode = { DOCKER_HOST: `unix://${node.dir}/docker.sock` };
-    const pull = await sh('docker', ['pull', ref], onNode);
+    const pull = await sh('docker', [...login, 'pull', ref], onNode);
     assert.equal(pull.code, 0, pull.stderr);
     const repoDigests = await sh('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], onNode);
     assert.match(repoDigests.stdout, new RegExp(digest));
     await sh('docker', ['image', 'rm', ref], onNode);
-    await sh('docker', ['image', 'rm', ref], manager);
+    await sh('docker', ['image', 'rm', pushRef], manager);
   });
 });

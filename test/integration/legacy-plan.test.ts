@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
 import type { LabManifest } from '../../src/lab/manifest.js';
 import { PlanStore } from '../../src/adapters/store/plans.js';
@@ -29,7 +30,8 @@ before(async () => {
   await undeploy(config, 'applications').catch(() => undefined);
   // A container cloudmatrix did not start, on a node the plan uses.
   await sh('docker', ['rm', '-f', FOREIGN], onNode('node1'));
-  const run = await sh('docker', ['run', '-d', '--name', FOREIGN, `${config.registry}/cloud/simplewebapp1:latest`], onNode('node1'));
+  const login = ['--config', join(lab.lab, 'docker-cli')];
+  const run = await sh('docker', [...login, 'run', '-d', '--name', FOREIGN, `${config.registry}/cloud/simplewebapp1:latest`], onNode('node1'));
   assert.equal(run.code, 0, run.stderr);
 });
 
