@@ -7,7 +7,7 @@ import { findRegistryImage } from '../adapters/registry-image.js';
 import { loadPlanFile } from '../plans/load.js';
 import { resolveImage, type ImageRef } from '../model/image-ref.js';
 import { planName as planNameOf, reservedPlanName } from '../model/names.js';
-import { checkPlanNodes, formatPlanError, type Plan, type PlanError, type PlanSource } from '../model/plan.js';
+import { checkPlanCapacity, checkPlanNodes, formatPlanError, type Plan, type PlanError, type PlanSource } from '../model/plan.js';
 import { planError, sortErrors } from '../model/plan/types.js';
 
 /** Several plan errors at once: one line each, exit status 2. */
@@ -31,7 +31,7 @@ export async function checkedPlan(file: string, nodeNames: readonly string[] | n
   const parsed = await loadPlanFile(file);
   if (!parsed.plan) throw new PlanInvalid(parsed.errors);
   if (nodeNames) {
-    const errors = checkPlanNodes(parsed.plan, parsed.source, nodeNames);
+    const errors = [...checkPlanNodes(parsed.plan, parsed.source, nodeNames), ...checkPlanCapacity(parsed.plan, parsed.source, nodeNames)];
     if (errors.length) throw new PlanInvalid(errors);
   }
   const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);

@@ -2,9 +2,10 @@ import { parseLegacyPlan } from './plan/legacy.js';
 import { parseYamlPlan } from './plan/parse-yaml.js';
 import type { ParsedPlan } from './plan/types.js';
 
-export type { AppSpec, Director, HashBy, HealthSpec, ParsedPlan, PathSegment, Plan, PlanError, PlanSource } from './plan/types.js';
+export type { AppSpec, AutoscaleSpec, Director, HashBy, HealthSpec, ParsedPlan, PathSegment, Plan, PlanError, PlanSource } from './plan/types.js';
 export { formatPlanError, pathString } from './plan/types.js';
 export { checkPlanNodes } from './plan/nodes-check.js';
+export { checkPlanCapacity } from './plan/capacity-check.js';
 export { planJsonSchema } from './plan/schema.js';
 export { durationMs } from './plan/fields.js';
 

@@ -31,12 +31,22 @@ function checkApp(app: AppSpec, written: Written, bad: Report): void {
     const v = t?.[`${k}Ms`];
     if (v !== undefined && (v < 1 || v > 3_600_000)) bad(at('timeouts', k), 'must be from 1ms to 1h');
   }
+  checkReplicaRange(app, at, bad);
   if (app.nodes?.length === 0) bad(at('nodes'), 'an empty list allows no node at all; leave nodes out to allow every node');
   const seen = new Set<string>();
   app.nodes?.forEach((n, i) => {
     if (seen.has(n.toLowerCase())) bad(at('nodes', i), `node ${n} is listed twice`);
     seen.add(n.toLowerCase());
   });
+}
+
+function checkReplicaRange(app: AppSpec, at: (...rest: PathSegment[]) => PathSegment[], bad: Report): void {
+  const r = app.replicaRange;
+  if (r && r.min > r.max) bad(at('replicas', 'min'), `must not exceed replicas.max (${r.max})`);
+  if (app.autoscale && !r) bad(at('autoscale'), 'needs a range of replicas: {min, max}');
+  const a = app.autoscale;
+  if (a && (a.windowMs < 1000 || a.windowMs > 3_600_000)) bad(at('autoscale', 'window'), 'must be from 1s to 1h');
+  if (a && (a.scaleDownDelayMs < 1000 || a.scaleDownDelayMs > 86_400_000)) bad(at('autoscale', 'scaleDownDelay'), 'must be from 1s to 24h');
 }
 
 function checkClaims(apps: readonly AppSpec[], written: Map<string, Written>, bad: Report): void {

@@ -17,6 +17,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HEALTH = { path: '/', interval: '2s', timeout: '1s' } as const;
 // A LAN connect takes well under a millisecond; 2s still covers one lost SYN (retransmitted after 1s).
 export const DEFAULT_TIMEOUTS = { connect: '2s', firstByte: '30s', betweenBytes: '30s' } as const;
+export const DEFAULT_AUTOSCALE = { window: '30s', scaleDownDelay: '2m' } as const;
 
 export const MESSAGES = {
   appName: 'app name must be lowercase letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters',
@@ -25,6 +26,9 @@ export const MESSAGES = {
   envValue: 'expected a string (quote numbers and booleans in YAML)',
   port: 'expected a port number 1-65535',
   replicas: 'expected a whole number >= 0',
+  replicaMax: 'expected a whole number >= 1',
+  replicasOrRange: 'expected a whole number >= 0 or a range {min, max}',
+  requestRate: 'expected a number of requests per second > 0',
   maxPerNode: 'expected a whole number >= 1',
   probeCount: 'expected a whole number 1-64',
   maxConnections: 'expected a whole number 1-1000000',

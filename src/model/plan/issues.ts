@@ -16,6 +16,8 @@ function knownKeys(path: readonly PathSegment[]): readonly string[] {
   if (path.length === 2 && path[0] === 'apps') return KNOWN_KEYS.app;
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'health') return KNOWN_KEYS.health;
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'timeouts') return KNOWN_KEYS.timeouts;
+  if (path.length === 3 && path[0] === 'apps' && path[2] === 'replicas') return KNOWN_KEYS.replicas;
+  if (path.length === 3 && path[0] === 'apps' && path[2] === 'autoscale') return KNOWN_KEYS.autoscale;
   return [];
 }
 

@@ -9,7 +9,7 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
     name,
     image: normaliseImage(raw.image),
     port: raw.port,
-    replicas: raw.replicas,
+    replicas: typeof raw.replicas === 'number' ? raw.replicas : raw.replicas.min,
     hosts: (raw.hosts ?? [`${name}.${domain}`]).map((h) => h.toLowerCase()),
     paths: raw.paths,
     health: {
@@ -26,6 +26,11 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
   if (raw.nodes !== undefined) app.nodes = raw.nodes;
   if (raw.hostPort !== undefined) app.hostPort = raw.hostPort;
   if (raw.maxConnections !== undefined) app.maxConnections = raw.maxConnections;
+  if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
+  if (raw.autoscale !== undefined) {
+    const a = raw.autoscale;
+    app.autoscale = { ...a, windowMs: durationMs(a.window), scaleDownDelayMs: durationMs(a.scaleDownDelay) };
+  }
   return app;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseReference } from '../image-ref.js';
 import {
-  APP_NAME, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
+  APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
   HOSTNAME, MESSAGES as M, NODE_NAME, ROUTE_PATH,
 } from './fields.js';
 
@@ -48,11 +48,31 @@ export const timeoutsSchema = z
   .default({ ...DEFAULT_TIMEOUTS })
   .describe('how long Varnish waits for a replica before it tries another one (GET, HEAD) or answers 503');
 
+export const replicaRangeSchema = z
+  .strictObject({ min: wholeNumber(0, 100_000, M.replicas), max: wholeNumber(1, 100_000, M.replicaMax) }, { error: M.map })
+  .describe('autoscaled between min and max (with autoscale), or set by `cloudmatrix scale`');
+
+export const autoscaleSchema = z
+  .strictObject(
+    {
+      requestsPerSecond: z.number({ error: M.requestRate }).positive({ error: M.requestRate }).max(1_000_000, { error: M.requestRate })
+        .describe('target requests per second per replica, as Varnish counts them'),
+      window: duration.default(DEFAULT_AUTOSCALE.window).describe('the request rate is averaged over this long'),
+      scaleDownDelay: duration.default(DEFAULT_AUTOSCALE.scaleDownDelay).describe('no scale-down sooner than this after a change, nor before the rate stayed low this long'),
+    },
+    { error: M.map },
+  )
+  .describe('follow the request rate Varnish sees; needs replicas: {min, max}');
+
 export const appSchema = z.strictObject(
   {
     image,
     port: port.default(DEFAULT_PORT).describe('port the app listens on inside the container'),
-    replicas: wholeNumber(0, 100_000, M.replicas).default(1),
+    replicas: z.union([wholeNumber(0, 100_000, M.replicas), replicaRangeSchema], {
+      error: (iss) => (typeof iss.input === 'object' && iss.input !== null ? M.replicasOrRange : M.replicas),
+    }).default(1)
+      .describe('a fixed count, or {min, max} for autoscale'),
+    autoscale: autoscaleSchema.optional(),
     hosts: list(pattern(HOSTNAME, M.hostname)).optional().describe('default: [<app>.<domain>]'),
     paths: list(pattern(ROUTE_PATH, M.routePath)).default([]).describe('path prefixes routed to the app'),
     health: healthSchema,
@@ -87,6 +107,8 @@ export const KNOWN_KEYS = {
   app: Object.keys(appSchema.shape),
   health: Object.keys(healthSchema.unwrap().shape),
   timeouts: Object.keys(timeoutsSchema.unwrap().shape),
+  replicas: Object.keys(replicaRangeSchema.shape),
+  autoscale: Object.keys(autoscaleSchema.shape),
 };
 
 /** The JSON Schema of the plan file, for editors (plans/plan.schema.json). */

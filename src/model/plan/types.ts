@@ -22,13 +22,26 @@ export interface TimeoutsSpec {
   betweenBytesMs: number;
 }
 
+/** Follow the request rate Varnish sees (replicas is then a range). */
+export interface AutoscaleSpec {
+  requestsPerSecond: number;
+  window: string;
+  scaleDownDelay: string;
+  windowMs: number;
+  scaleDownDelayMs: number;
+}
+
 /** One app of a plan, every default filled in. */
 export interface AppSpec {
   name: string;
   /** normalised reference as in the plan (tag `latest` added when none); resolve with resolveImage */
   image: string;
   port: number;
+  /** the count to run; with a range, min until autoscale or `scale` sets another (deploy.ts) */
   replicas: number;
+  /** set when the plan gives replicas as {min, max} */
+  replicaRange?: { min: number; max: number };
+  autoscale?: AutoscaleSpec;
   hosts: string[];
   paths: string[];
   health: HealthSpec;
