@@ -65,7 +65,7 @@ export async function run(): Promise<BenchResult[]> {
     const http: number[] = [];
     const privateRepo = `${config.registry}/cloud/${NAME}`;
     for (let i = 0; i < RUNS + 1; i++) {
-      const a = await timedPull(engine, socket, privateRepo, digest, pullAuthFor(config.registry));
+      const a = await timedPull(engine, socket, privateRepo, digest, pullAuthFor(config, config.registry));
       const b = await timedPull(engine, socket, `${PLAIN}/cloud/${NAME}`, digest, {});
       if (i > 0) (tls.push(a), http.push(b));
     }

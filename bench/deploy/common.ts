@@ -10,6 +10,7 @@ import { DockerEngine } from '../../src/adapters/docker.js';
 import { ensureImage } from '../../src/adapters/docker/node-image.js';
 import { dockerSocketPath, listNodes } from '../../src/adapters/nodes.js';
 import { RegistryClient } from '../../src/adapters/registry.js';
+import { pullEndpoint } from '../../src/adapters/registry-access.js';
 import { findRegistryImage } from '../../src/adapters/registry-image.js';
 import { createImage } from '../../src/images/create.js';
 import { installImage } from '../../src/images/install.js';
@@ -50,7 +51,7 @@ export async function benchNodes(config: Config): Promise<BenchNode[]> {
  * registry does not hold it yet (a rebuild would hand other users' plans a new digest).
  */
 export async function registryImage(config: Config, appDir: string, name: string): Promise<ImageRef & { digest: string }> {
-  const registry = new RegistryClient(config.registry);
+  const registry = new RegistryClient(config.registry, pullEndpoint(config));
   const ref = resolveImage(name, config.registry);
   try {
     const found = await findRegistryImage(registry, ref);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { EnvError } from '../errors.js';
 
 export interface Credentials {
@@ -58,18 +58,8 @@ export function pushEndpoint(config: AccessConfig): RegistryEndpoint {
   return a ? endpoint(a.push, undefined, a.pushCredentialsFile) : { address: config.registry };
 }
 
-/**
- * The pull face of `registry` when it is the configured registry, else a plain one. For callers
- * that hold only an address, so that every client of the private registry checks its CA and
- * authenticates without each having to be handed the config.
- */
-export function configuredEndpoint(registry: string): RegistryEndpoint {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch {
-    return { address: registry };
-  }
+/** The pull face when `registry` is the configured registry, else a plain one (an image of another registry). */
+export function endpointFor(config: AccessConfig, registry: string): RegistryEndpoint {
   return config.registry === registry ? pullEndpoint(config) : { address: registry };
 }
 
@@ -77,7 +67,7 @@ export function configuredEndpoint(registry: string): RegistryEndpoint {
  * X-Registry-Auth of a node's pull. The node daemons keep no credentials of their own (the
  * Engine API does not read a `docker login` of the daemon's host): they travel with each pull.
  */
-export function pullAuthFor(registry: string): Record<string, string> {
-  const c = configuredEndpoint(registry).credentials;
+export function pullAuthFor(config: AccessConfig, registry: string): Record<string, string> {
+  const c = endpointFor(config, registry).credentials;
   return c ? { username: c.username, password: c.password } : {};
 }

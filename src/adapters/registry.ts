@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { EnvError } from '../errors.js';
-import { configuredEndpoint, type RegistryEndpoint } from './registry-access.js';
+import type { RegistryEndpoint } from './registry-access.js';
 
 // A small client of the registry HTTP API v2 (distribution 2.8) over node:http(s) (fetch cannot
 // be given a CA without the undici package). Schema 2 and OCI
@@ -53,8 +53,8 @@ export class RegistryClient {
   private readonly agent: Agent | undefined;
   private readonly authorization: string | undefined;
 
-  /** Without an endpoint, the configured registry's CA and pull credentials apply to it. */
-  constructor(readonly registry: string, private readonly timeoutMs = 10_000, endpoint: RegistryEndpoint = configuredEndpoint(registry)) {
+  /** `endpoint` says the CA its TLS must chain to and the credentials (registry-access.ts: endpointFor). */
+  constructor(readonly registry: string, endpoint: RegistryEndpoint, private readonly timeoutMs = 10_000) {
     this.base = registryBaseUrl(registry, endpoint.ca !== undefined);
     this.agent = endpoint.ca ? new Agent({ ca: endpoint.ca, keepAlive: true }) : undefined;
     const c = endpoint.credentials;

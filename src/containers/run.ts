@@ -5,7 +5,7 @@ import { statusOf } from '../adapters/docker/engine.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
 import { findNode, type NodeRef } from '../adapters/nodes.js';
 import { RegistryClient } from '../adapters/registry.js';
-import { pullAuthFor } from '../adapters/registry-access.js';
+import { endpointFor, pullAuthFor } from '../adapters/registry-access.js';
 import { findRegistryImage } from '../adapters/registry-image.js';
 import {
   containerSpec, DEFAULT_CONTAINER_PORT, defaultContainerName, isContainerName, MANUAL_PLAN, revisionOf,
@@ -60,7 +60,7 @@ export async function runContainer(opts: RunContainerOptions): Promise<RunContai
   if (opts.name !== undefined && !isContainerName(opts.name)) throw new UserError(`--name "${opts.name}": not a valid container name`);
   const ref = resolveImageArg(opts.image, config.registry);
   const node = await findNode(config, opts.node);
-  const image = await findRegistryImage(new RegistryClient(ref.registry, config.timeouts?.registryMs), ref);
+  const image = await findRegistryImage(new RegistryClient(ref.registry, endpointFor(config, ref.registry), config.timeouts?.registryMs), ref);
   const containerPort = opts.containerPort ?? image.exposedPorts[0] ?? DEFAULT_CONTAINER_PORT;
   const app = opts.app ?? appOf(ref);
   const env = opts.env ?? {};
@@ -71,7 +71,7 @@ export async function runContainer(opts: RunContainerOptions): Promise<RunContai
     const engine = engines.get(node);
     const existing = await engine.inspectContainer(name);
     if (existing) return await reuse(engine, node, existing, revision);
-    await ensureImage(engine, image.ref as ImageRef & { digest: string }, progress, pullAuthFor(ref.registry));
+    await ensureImage(engine, image.ref as ImageRef & { digest: string }, progress, pullAuthFor(config, ref.registry));
     const spec = containerSpec({
       name, app, plan: MANUAL_PLAN, revision, image: formatRef(image.ref), containerPort, hostPort: opts.hostPort, hostIp: node.ip, env,
     });

@@ -1,6 +1,5 @@
 import { DeadlineError, type NodeEngine } from '../adapters/docker.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
-import { pullAuthFor } from '../adapters/registry-access.js';
 import type { NodeRef } from '../adapters/nodes.js';
 import { waitHealthy } from '../adapters/http-health.js';
 import { backendOf, routable } from '../model/routes.js';
@@ -24,6 +23,8 @@ export interface AppDeployContext {
   /** records that a new container passed its health check, before any traffic is switched to it */
   markKnownGood(c: { id: string; app: string; node: string; name: string; revision: string }): void;
   images: ReadonlyMap<string, ResolvedImage>;
+  /** the registry's pull credentials, sent with each pull (X-Registry-Auth); {} for an open registry */
+  pullAuth: Record<string, string>;
   /** routes the app to exactly these backends (all other apps unchanged) and reloads Varnish */
   switchTo(app: string, backends: RouteBackend[]): Promise<void>;
   progress(app: string, node: string, message: string): void;
@@ -57,7 +58,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   const engine = ctx.engineOf(a.node);
   const image = ctx.images.get(app.image)!;
   try {
-    if (await ensureImage(engine, image.ref, () => undefined, pullAuthFor(image.ref.registry))) {
+    if (await ensureImage(engine, image.ref, () => undefined, ctx.pullAuth)) {
       ctx.progress(a.app, a.node, `pulled ${repoName(image.ref)}@${image.digest.slice(7, 19)}`);
     }
   } catch (err) {

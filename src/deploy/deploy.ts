@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { Interrupted, UserError } from '../errors.js';
 import { NodeEngines } from '../adapters/docker.js';
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
+import { pullAuthFor } from '../adapters/registry-access.js';
 import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
 import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { acquireLock } from '../adapters/store/lock.js';
@@ -137,7 +138,7 @@ async function deployLocked(
     const changed = [...byApp].filter(([, acts]) => acts.some((a) => a.kind !== 'keep'));
     if (changed.length === 0) log('no changes');
     const ctx = {
-      planName, nodes: cluster.refs, containers: cluster.containers, images,
+      planName, nodes: cluster.refs, containers: cluster.containers, images, pullAuth: pullAuthFor(config, config.registry),
       engineOf: (node: string) => engines.get(cluster.refs.get(node)!),
       isKnownGood: isGood,
       markKnownGood: (c: { id: string; app: string; node: string; name: string; revision: string }) => good.store.add(c.id, { ...c, plan: planName }),

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { RegistryClient } from '../adapters/registry.js';
+import { pullEndpoint } from '../adapters/registry-access.js';
 import { findRegistryImage } from '../adapters/registry-image.js';
 import { loadPlanFile } from '../plans/load.js';
 import { resolveImage, type ImageRef } from '../model/image-ref.js';
@@ -48,7 +49,7 @@ export interface ResolvedImage {
  * missing image named at its place in the plan.
  */
 export async function resolveImages(config: Config, plan: Plan, source: PlanSource): Promise<Map<string, ResolvedImage>> {
-  const registry = new RegistryClient(config.registry, config.timeouts?.registryMs);
+  const registry = new RegistryClient(config.registry, pullEndpoint(config), config.timeouts?.registryMs);
   const resolved = new Map<string, ResolvedImage>();
   const errors: PlanError[] = [];
   await Promise.all(

@@ -4,7 +4,7 @@ import { EnvError, UserError } from '../errors.js';
 import { localEngine, type NodeEngine } from '../adapters/docker.js';
 import { ProgressError } from '../adapters/docker/progress.js';
 import { RegistryClient } from '../adapters/registry.js';
-import { pushEndpoint, type RegistryEndpoint } from '../adapters/registry-access.js';
+import { endpointFor, pushEndpoint, type RegistryEndpoint } from '../adapters/registry-access.js';
 import { recordPush } from './push-log.js';
 import { formatRef, privateImageArg, repoName, type ImageRef } from '../model/image-ref.js';
 import { progressLine } from '../model/progress-events.js';
@@ -77,7 +77,7 @@ export async function installImage(opts: InstallImageOptions): Promise<Installed
   const ref = formatRef(image);
   if (!(await engine.inspectImage(ref))) throw new UserError(`no local image ${ref}; build it with create-image`);
   const digest = await push(engine, image, pushEndpoint(config), progress);
-  const inRegistry = await new RegistryClient(image.registry, config.timeouts?.registryMs).digest(image.repository, image.tag);
+  const inRegistry = await new RegistryClient(image.registry, endpointFor(config, image.registry), config.timeouts?.registryMs).digest(image.repository, image.tag);
   if (inRegistry !== digest) {
     throw new EnvError(`${ref}: the registry resolves the tag to ${inRegistry ?? 'nothing'}, not to the pushed ${digest}`);
   }

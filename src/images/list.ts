@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { pullEndpoint } from '../adapters/registry-access.js';
 import { RegistryClient } from '../adapters/registry.js';
 import { mapLimit } from '../deploy/limit.js';
 import { tableOf } from '../model/table.js';
@@ -20,7 +21,7 @@ const PARALLEL = 8;
 
 /** Every repository of the private registry with its tags and the digest each resolves to. */
 export async function listRegistryImages(config: Pick<Config, 'registry'> & Partial<Pick<Config, 'stateDir' | 'timeouts'>>): Promise<RegistryRepo[]> {
-  const registry = new RegistryClient(config.registry, config.timeouts?.registryMs);
+  const registry = new RegistryClient(config.registry, pullEndpoint(config), config.timeouts?.registryMs);
   const pushes = config.stateDir ? readPushes(config.stateDir) : new Map();
   const repos = (await registry.catalog()).sort();
   return mapLimit(repos, PARALLEL, async (repository) => {

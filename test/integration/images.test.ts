@@ -8,6 +8,7 @@ import { createImage } from '../../src/images/create.js';
 import { installImage } from '../../src/images/install.js';
 import { listRegistryImages } from '../../src/images/list.js';
 import { RegistryClient } from '../../src/adapters/registry.js';
+import { pullEndpoint } from '../../src/adapters/registry-access.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli } from './helpers/exec.js';
 
@@ -29,7 +30,7 @@ describe('create-image and install-image', () => {
     assert.equal(created.image.tag, created.contextHash);
     const installed = await installImage({ name: `it-images-web:${created.contextHash}`, config, progress: quiet });
     assert.match(installed.digest, /^sha256:[0-9a-f]{64}$/);
-    const registry = new RegistryClient(config.registry);
+    const registry = new RegistryClient(config.registry, pullEndpoint(config));
     assert.equal(await registry.digest('cloud/it-images-web', created.contextHash), installed.digest);
     const listed = (await listRegistryImages(config)).find((r) => r.repository === 'cloud/it-images-web');
     assert.ok(listed?.tags.some((t) => t.tag === created.contextHash && t.digest === installed.digest));

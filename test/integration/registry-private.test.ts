@@ -118,19 +118,19 @@ describe('the read-only face, from the manager', () => {
   });
 
   it('our client verifies the CA: without it the registry is unreachable', async () => {
-    const tags = await new RegistryClient(config.registry).tags('cloud/it-priv-app');
+    const tags = await new RegistryClient(config.registry, pullEndpoint(config)).tags('cloud/it-priv-app');
     assert.deepEqual(tags, ['1']);
     const { credentials } = pullEndpoint(config);
-    const noCa = new RegistryClient(`https://${config.registry}`, 5000, { address: config.registry, credentials });
+    const noCa = new RegistryClient(`https://${config.registry}`, { address: config.registry, credentials }, 5000);
     await assert.rejects(noCa.tags('cloud/it-priv-app'), /unreachable: .*certificate/);
-    const noCreds = new RegistryClient(config.registry, 5000, { ...pullEndpoint(config), credentials: undefined });
+    const noCreds = new RegistryClient(config.registry, { ...pullEndpoint(config), credentials: undefined }, 5000);
     await assert.rejects(noCreds.tags('cloud/it-priv-app'), /HTTP 401/);
   });
 });
 
 describe('pushes and pulls', () => {
   it('install-image pushed through the write face and recorded who did', async () => {
-    const digest = await new RegistryClient(config.registry).digest('cloud/it-priv-pull', '1');
+    const digest = await new RegistryClient(config.registry, pullEndpoint(config)).digest('cloud/it-priv-pull', '1');
     assert.match(digest ?? '', /^sha256:/);
     const record = readPushes(config.stateDir).get(`cloud/it-priv-pull:1@${digest}`);
     assert.ok(record && record.user.length > 0 && !Number.isNaN(Date.parse(record.time)));
@@ -138,7 +138,7 @@ describe('pushes and pulls', () => {
 
   it('a node daemon pulls with the pull credentials and not without', async () => {
     const repo = `${config.registry}/cloud/it-priv-pull`;
-    const digest = (await new RegistryClient(config.registry).digest('cloud/it-priv-pull', '1'))!;
+    const digest = (await new RegistryClient(config.registry, pullEndpoint(config)).digest('cloud/it-priv-pull', '1'))!;
     await sh('docker', [...onNode('node3'), 'image', 'rm', '-f', `${repo}@${digest}`]);
     await assert.rejects(pull('node3', repo, digest, {}), /no basic auth credentials|unauthorized|401/i);
     const c = readCredentials(access().pullCredentialsFile!);
@@ -176,7 +176,7 @@ describe('TLS and daemon flags', () => {
     mkdirSync(certs, { recursive: true });
     writeFileSync(join(certs, 'ca.crt'), readFileSync(access().caFile!));
     await assert.rejects(pull('node1', `${IMPOSTOR}/cloud/it-priv-pull`, 'latest', {}), /x509|certificate/);
-    const client = new RegistryClient(IMPOSTOR, 5000, { address: IMPOSTOR, ca: readFileSync(access().caFile!) });
+    const client = new RegistryClient(IMPOSTOR, { address: IMPOSTOR, ca: readFileSync(access().caFile!) }, 5000);
     await assert.rejects(client.ping(), /unreachable: .*(certificate|issuer)/);
   });
 

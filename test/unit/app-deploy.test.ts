@@ -43,6 +43,7 @@ function context(engines: Map<string, MemoryEngine>, containers: CloudContainer[
       good.add(c.id);
       events.push(`good ${c.node}/${c.name}`);
     },
+    pullAuth: {},
     images: new Map([['cloud/web:1.0', { ref: { registry: 'r:5000', repository: 'cloud/web', tag: '1.0', digest: 'sha256:abc' }, digest: 'sha256:abc' }]]),
     switchTo: async (a: string, backends: RouteBackend[]) => void events.push(`switch ${a} ${backends.map((b) => b.container).sort().join(',')}`),
     progress: () => undefined,

@@ -9,6 +9,7 @@ import { DeadlineError, NodeEngines } from '../../../src/adapters/docker.js';
 import { ensureImage } from '../../../src/adapters/docker/node-image.js';
 import { listNodes } from '../../../src/adapters/nodes.js';
 import { RegistryClient } from '../../../src/adapters/registry.js';
+import { pullEndpoint } from '../../../src/adapters/registry-access.js';
 import { ps } from '../../../src/deploy/cluster.js';
 import { undeploy } from '../../../src/deploy/undeploy.js';
 import type { LabManifest } from '../../../src/lab/manifest.js';
@@ -55,7 +56,7 @@ describe('a registry that hangs', () => {
   it('during a pull: the pull that makes no progress fails with a deadline error within the idle deadline', async () => {
     const tag = `p${Date.now()}`;
     await busyboxImage('faultpull', tag);
-    const digest = await new RegistryClient(config.registry).digest('cloud/faultpull', tag);
+    const digest = await new RegistryClient(config.registry, pullEndpoint(config)).digest('cloud/faultpull', tag);
     assert.ok(digest);
     const ref = { registry: config.registry, repository: 'cloud/faultpull', tag, digest };
     const fast = loadConfig(fastConfig(dir, { dockerIdleMs: 4000, dockerCallMs: 5000 }));
