@@ -5,10 +5,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvError, UserError } from '../errors.js';
-import { checkCcCommand, hasJsonLists, parseVarnishVersion, type VarnishVersion } from './varnish/version.js';
+import { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type ListCommand, type VarnishVersion } from './varnish/version.js';
 import { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
 
-export { checkCcCommand, hasJsonLists, parseVarnishVersion, type VarnishVersion } from './varnish/version.js';
+export { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type VarnishVersion } from './varnish/version.js';
 export { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
 
 export type VclError = { line: number; column: number; message: string; text: string };
@@ -169,8 +169,6 @@ export type CliResponse = { status: number; body: string };
 export const CLI_OK = 200;
 const CLI_TRUNCATED = 201;
 const CLI_AUTH = 107;
-/** Answers of a Varnish without `-j`: 101 unknown request, 104/105 too many parameters, 106 invalid flag. */
-const JSON_REFUSED = new Set([101, 104, 105, 106]);
 
 /** Splits a byte stream into CLI responses. */
 export class CliParser {
@@ -218,7 +216,8 @@ export class VarnishCli implements VarnishAdmin {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly host: string;
   private readonly port: number;
-  private json: boolean | null = null;
+  /** Per list command: ask with -j? Decided from the banner's version, and by a refusal. */
+  private json = new Map<ListCommand, boolean>();
   /** The banner of the last authenticated connection (`varnish-X.Y.Z revision ...` in it). */
   banner = '';
   /** The version the banner names; null before the first command or if it names none. */
@@ -287,16 +286,16 @@ export class VarnishCli implements VarnishAdmin {
   }
 
   /**
-   * `vcl.list`/`backend.list` with `-j` where the version has it (6.0 and later), in plain text
-   * where it does not (4.1). A refused `-j` (4.1 answers 105 or 106) switches to plain text too.
+   * `vcl.list`/`backend.list` with `-j` where the version has it (see hasJson), in plain text
+   * where it does not; a refused `-j` switches that command to plain text too.
    */
-  private async listCommand(cmd: string, args: string): Promise<CliResponse & { json: boolean }> {
-    if (this.json === null && !this.sock) await this.command('ping');
-    if (this.json === null) this.json = hasJsonLists(this.version);
-    if (this.json) {
+  private async listCommand(cmd: ListCommand, args: string): Promise<CliResponse & { json: boolean }> {
+    if (!this.sock) await this.command('ping');
+    if (!this.json.has(cmd)) this.json.set(cmd, hasJson(this.version, cmd));
+    if (this.json.get(cmd)) {
       const r = await this.command(`${cmd} -j${args}`);
-      if (!JSON_REFUSED.has(r.status)) return { ...r, json: true };
-      this.json = false;
+      if (!refusesJson(r.status, r.body)) return { ...r, json: true };
+      this.json.set(cmd, false);
     }
     return { ...(await this.command(`${cmd}${args}`)), json: false };
   }
@@ -368,7 +367,7 @@ export class VarnishCli implements VarnishAdmin {
     this.banner = banner.body;
     const version = parseVarnishVersion(banner.body);
     // A restarted or another varnishd behind the same port: learn its dialect again.
-    if (version?.text !== this.version?.text) this.json = null;
+    if (version?.text !== this.version?.text) this.json.clear();
     this.version = version;
   }
 }

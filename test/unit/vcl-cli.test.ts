@@ -1,14 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
+  checkCcCommand,
   CliParser,
   cliAuthResponse,
+  hasJson,
   parseBackendList,
+  parsePlainBackendList,
+  parsePlainVclList,
+  parseVarnishVersion,
+  refusesJson,
   parseVclErrors,
   parseVclList,
   quoteCliArg,
@@ -90,7 +97,7 @@ VCL compilation failed`;
 });
 
 /** A fake varnishd CLI: challenge/response auth, then canned answers; records what it received. */
-async function fakeVarnish(secret: string, answer: (cmd: string, sock: Socket) => string | null) {
+async function fakeVarnish(secret: string, answer: (cmd: string, sock: Socket) => string | null, banner = 'banner') {
   const received: string[] = [];
   const server = createServer((sock) => {
     const challenge = 'abcdefghijklmnopqrstuvwxyzabcdef';
@@ -117,7 +124,7 @@ async function fakeVarnish(secret: string, answer: (cmd: string, sock: Socket) =
         if (!authed) {
           const ok = cmd === `auth ${cliAuthResponse(challenge, Buffer.from(secret))}`;
           authed = ok;
-          sock.write(ok ? frame(200, 'banner') : frame(107, `${challenge}\n`));
+          sock.write(ok ? frame(200, banner) : frame(107, `${challenge}\n`));
           continue;
         }
         const a = answer(cmd, sock);
@@ -216,6 +223,140 @@ test('VarnishCli: backend.list past cli_limit is fetched again in slices by name
   try {
     assert.deepEqual((await cli.backendList()).map((b) => b.name).sort(), [...names].sort());
     assert.ok(!fake.received.some((c) => c === 'backend.list -j -*'), 'no pattern that reads as a flag');
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- Versions: real answers of 4.1.11, 6.0.16 and 7.1.1 (test/fixtures/varnish/capture.ts wrote them).
+
+type Fixture = { version: string; banner: string; commands: Record<string, { status: number; body: string }> };
+const FIXTURES = fileURLToPath(new URL('../fixtures/varnish/', import.meta.url));
+const fixtures: Fixture[] = readdirSync(FIXTURES)
+  .filter((f) => /^\d+\.\d+\.\d+\.json$/.test(f))
+  .map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) as Fixture);
+
+test('fixtures of 4.1.11, 6.0.16 and 7.1.1 are there', () => {
+  assert.deepEqual(fixtures.map((f) => f.version).sort(), ['4.1.11', '6.0.16', '7.1.1']);
+});
+
+test('parseVarnishVersion reads varnishd -V and the CLI banner', () => {
+  assert.deepEqual(parseVarnishVersion('varnishd (varnish-7.1.1 revision 7cee1c581bead20e88d101ab3d72afb29f14d87a)\nCopyright'), { major: 7, minor: 1, patch: 1, text: '7.1.1' });
+  assert.equal(parseVarnishVersion('varnishd (varnish-4.1.11 revision NOGIT)')?.text, '4.1.11');
+  assert.equal(parseVarnishVersion('no version here'), null);
+  for (const f of fixtures) assert.equal(parseVarnishVersion(f.banner)?.text, f.version, `banner of ${f.version}`);
+});
+
+test('the compile check cc_command: %D from 7.1 on, an explicit -O0 command before (and when unknown)', () => {
+  const v = (t: string) => parseVarnishVersion(`varnish-${t}`);
+  assert.equal(checkCcCommand(v('7.1.1')), '%D -O0 -g0');
+  assert.equal(checkCcCommand(v('8.0.0')), '%D -O0 -g0');
+  for (const old of [v('7.0.3'), v('6.0.16'), v('4.1.11'), null]) {
+    const cc = checkCcCommand(old);
+    assert.ok(!cc.includes('%D') && /-O0 -g0/.test(cc) && /-o %o %s$/.test(cc), cc);
+  }
+  assert.deepEqual([hasJson(v('4.1.11'), 'vcl.list'), hasJson(v('4.1.11'), 'backend.list')], [false, false]);
+  assert.deepEqual([hasJson(v('6.0.16'), 'vcl.list'), hasJson(v('6.0.16'), 'backend.list')], [true, false]);
+  assert.deepEqual([hasJson(v('7.1.1'), 'vcl.list'), hasJson(v('7.1.1'), 'backend.list')], [true, true]);
+  assert.deepEqual([hasJson(null, 'vcl.list'), hasJson(null, 'backend.list')], [true, true]);
+});
+
+for (const f of fixtures) {
+  test(`varnish ${f.version}: the plain vcl.list and backend.list answers parse, and agree with -j where it exists`, () => {
+    const vcls = parsePlainVclList(f.commands['vcl.list']!.body);
+    assert.deepEqual(
+      vcls.map((x) => [x.name, x.status, x.state, x.temperature, x.busy]),
+      [
+        ['boot', 'available', f.version.startsWith('4.') ? 'auto' : 'cold', 'cold', 0],
+        ['cmx_1700000000000_0123abcd', 'available', 'auto', 'warm', 0],
+        ['cmx_1700000000001_4567cdef', 'active', 'auto', 'warm', 0],
+      ],
+    );
+    const backends = parsePlainBackendList(f.commands['backend.list']!.body);
+    const byName = Object.fromEntries(backends.map((b) => [b.name, b]));
+    assert.ok(backends.every((b) => b.vcl === 'cmx_1700000000001_4567cdef'));
+    assert.deepEqual([byName.be__web__node1__8080?.healthy, byName.be__web__node1__8080?.probe], [true, { good: 3, window: 3 }]);
+    assert.deepEqual([byName.be__web__node2__8081?.healthy, byName.be__web__node2__8081?.probe], [false, { good: 0, window: 3 }]);
+    assert.deepEqual([byName.cmx_unrouted?.healthy, byName.cmx_unrouted?.probe], [true, null]);
+    // -p adds indented detail lines; a pattern narrows the list.
+    assert.deepEqual(parsePlainBackendList(f.commands['backend.list -p']!.body), backends);
+    assert.deepEqual(parsePlainBackendList(f.commands['backend.list be__*']!.body).map((b) => b.name), ['be__web__node1__8080', 'be__web__node2__8081']);
+    // Where -j answers, it says the same; where it does not, the refusal is recognised.
+    const vj = f.commands['vcl.list -j']!;
+    if (vj.status === 200) assert.deepEqual(parseVclList(vj.body), vcls);
+    else assert.ok(refusesJson(vj.status, vj.body), `${vj.status} ${vj.body}`);
+    const bj = f.commands['backend.list -j']!;
+    if (bj.status === 200) {
+      const json = parseBackendList(bj.body);
+      for (const b of backends) {
+        const j = json.find((x) => x.name === b.name);
+        assert.deepEqual(j && [j.vcl, j.admin, j.healthy, j.probe], [b.vcl, b.admin, b.healthy, b.probe], b.name);
+      }
+    } else assert.ok(refusesJson(bj.status, bj.body), `${bj.status} ${bj.body}`);
+    // What each version does with -j: 4.1 neither, 6.0.16 vcl.list only (backend.list: 102 JSON unimplemented).
+    const v = parseVarnishVersion(f.banner);
+    assert.deepEqual([vj.status === 200, bj.status === 200], [hasJson(v, 'vcl.list'), hasJson(v, 'backend.list')]);
+  });
+}
+
+test('plain lists: a discarded busy VCL, labels, a forced-sick backend; garbage is an error', () => {
+  assert.deepEqual(
+    parsePlainVclList('discarded  auto/cooling       3 cmx_1_abcdef01\navailable   auto    warm         0    lbl -> cmx_2_abcdef02\n'),
+    [
+      { name: 'cmx_1_abcdef01', status: 'discarded', state: 'auto', temperature: 'cooling', busy: 3 },
+      { name: 'lbl', status: 'available', state: 'auto', temperature: 'warm', busy: 0 },
+    ],
+  );
+  const b = parsePlainBackendList('Backend name                   Admin      Probe\nv.be__a probe      Healthy 3/3\nv.be__b sick      Healthy 3/3\n');
+  assert.deepEqual(b.map((x) => [x.name, x.admin, x.healthy]), [['be__a', 'probe', true], ['be__b', 'sick', false]]);
+  assert.throws(() => parsePlainVclList('Unknown request.\n'), /vcl.list: unexpected line/);
+  assert.throws(() => parsePlainBackendList('nonsense\n'), /backend.list: unexpected line/);
+});
+
+for (const [version, expected] of [
+  ['4.1.11', []],
+  ['6.0.16', ['vcl.list -j']],
+  ['7.1.1', ['vcl.list -j', 'backend.list -j *']],
+] as const) test(`VarnishCli on ${version} (the banner says so): -j only where it answers (${expected.join(', ') || 'none'})`, async () => {
+  const f = fixtures.find((x) => x.version === version)!;
+  const fake = await fakeVarnish('s', (cmd) => {
+    const a = f.commands[cmd.replace(/ \*$/, '')];
+    return a ? frame(a.status, a.body) : frame(101, 'Unknown request.');
+  }, f.banner);
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  writeFileSync(join(dir, 's'), 's');
+  const cli = new VarnishCli({ admin: fake.admin, secretFile: join(dir, 's'), timeoutMs: 2000 });
+  try {
+    assert.equal((await cli.vclList()).find((v) => v.status === 'active')?.name, 'cmx_1700000000001_4567cdef');
+    assert.equal(cli.version?.text, version);
+    const backends = (await cli.backendList()).filter((b) => !b.name.startsWith('dr__'));
+    assert.deepEqual(backends.map((b) => `${b.name} ${b.healthy}`), ['be__web__node1__8080 true', 'be__web__node2__8081 false', 'cmx_unrouted true']);
+    await cli.vclList();
+    assert.deepEqual(fake.received.filter((c) => c.includes('-j')), [...expected, ...expected.filter((c) => c.startsWith('vcl'))]);
+  } finally {
+    cli.close();
+    fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('VarnishCli: a Varnish that does not say its version and refuses -j gets plain text from then on', async () => {
+  const f = fixtures.find((x) => x.version === '4.1.11')!;
+  const fake = await fakeVarnish('s', (cmd) => {
+    const a = f.commands[cmd.replace(/ \*$/, '')];
+    return a ? frame(a.status, a.body) : frame(101, 'Unknown request.');
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'cmx-cli-'));
+  writeFileSync(join(dir, 's'), 's');
+  const cli = new VarnishCli({ admin: fake.admin, secretFile: join(dir, 's'), timeoutMs: 2000 });
+  try {
+    assert.equal((await cli.vclList()).length, 3);
+    assert.equal((await cli.backendList()).length, 3);
+    assert.equal((await cli.vclList()).length, 3);
+    assert.equal((await cli.backendList()).length, 3);
+    assert.deepEqual(fake.received.filter((c) => c.includes('-j')), ['vcl.list -j', 'backend.list -j *'], 'each asked with -j once');
   } finally {
     cli.close();
     fake.close();

@@ -28,7 +28,20 @@ export function checkCcCommand(v: VarnishVersion | null): string {
   return atLeast(v, 7, 1) ? CC_COMMAND_D : CC_COMMAND_EXPLICIT;
 }
 
-/** `vcl.list -j` and `backend.list -j` exist from 5.x/6.0 on (6.0 LTS has both); 4.1 has neither. */
-export function hasJsonLists(v: VarnishVersion | null): boolean {
-  return v === null || atLeast(v, 6, 0);
+export type ListCommand = 'vcl.list' | 'backend.list';
+
+/**
+ * Whether to ask `vcl.list`/`backend.list` with `-j`. 4.1 has neither (105, 106). 6.0.16 has
+ * `vcl.list -j`, and declares `backend.list -j` but answers `102 JSON unimplemented` once a VCL
+ * has a director (ours always do). Later or unknown versions are asked with `-j`; the CLI client
+ * falls back to plain text if they refuse.
+ */
+export function hasJson(v: VarnishVersion | null, cmd: ListCommand): boolean {
+  if (v === null) return true;
+  return cmd === 'vcl.list' ? atLeast(v, 6, 0) : atLeast(v, 6, 1);
+}
+
+/** How a Varnish refuses `-j`: 101 unknown request, 104/105 too many parameters, 106 invalid flag, 102 "JSON unimplemented". */
+export function refusesJson(status: number, body: string): boolean {
+  return [101, 104, 105, 106].includes(status) || (status === 102 && /json/i.test(body));
 }
