@@ -69,7 +69,9 @@ export class Watcher {
 
   constructor(private readonly config: Config, private readonly opts: WatchOptions) {
     this.engines = new NodeEngines(config);
-    this.proxy = new VarnishRouter(config, opts.templatesDir);
+    // No separate varnishd -C pass: the plans were checked when deployed, vcl.inline compiles too,
+    // and a VCL that does not compile never replaces the active one. Half the time to unroute a dead container.
+    this.proxy = new VarnishRouter(config, opts.templatesDir, false);
     this.deployLock = join(config.stateDir, 'deploy.lock');
   }
 

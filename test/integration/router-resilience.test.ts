@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import type { Config } from '../../src/config.js';
@@ -93,5 +95,41 @@ describe('router resilience', () => {
     await all[0]!.docker.getContainer(all[0]!.id).start();
     const back = await waitForAnswer(HOST, (a) => a.status === 200, 30_000);
     assert.equal(back.status, 200, `last answer: ${back.status} ${back.body.slice(0, 120)}`);
+  });
+
+  it('loses no request when a replica dies for good under load while watch runs, and watch unroutes it', async () => {
+    const all = await replicas();
+    await Promise.all(all.map((c) => c.docker.getContainer(c.id).start().catch(() => undefined)));
+    assert.equal((await waitForAnswer(HOST, (a) => a.status === 200, 30_000)).status, 200);
+    const watch = spawn(process.execPath, ['bin/cloudmatrix.js', 'watch', '--interval', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    watch.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const settled = Date.now() + 15_000;
+      while (!/watching/.test(out) && Date.now() < settled) await sleep(100);
+      await sleep(1500); // its first resync: routing already matches, so it logs nothing
+      const [victim] = await replicas();
+      let killedAt = 0;
+      const load = await closedLoop({ host: '127.0.0.1', port: 6081, hostHeader: HOST }, {
+        connections: 4, maxRequests: 4000, maxMs: 8000,
+        during: async () => {
+          await sleep(2000);
+          killedAt = Date.now();
+          // Stopped with no grace (SIGKILL), so its restart policy leaves it down: watch must unroute it.
+          await victim!.docker.getContainer(victim!.id).stop({ t: 0 });
+        },
+      });
+      assert.equal(load.failed, 0, `${load.failed} of ${load.sent} failed: ${showFailures(load)}`);
+      const unrouted = new RegExp(`- ${victim!.node}/${PLAN}-rres-\\d`);
+      const until = Date.now() + 10_000;
+      while (!unrouted.test(out) && Date.now() < until) await sleep(100);
+      assert.match(out, unrouted, out);
+      const at = /^(\S+) varnish: loaded/m.exec(out.slice(out.search(/varnish: loaded/) - 30));
+      console.log(`# a replica stopped under load with watch running: ${load.sent} requests, 0 failed; unrouted ${at ? Date.parse(at[1]!) - killedAt : '?'} ms after the stop`);
+    } finally {
+      watch.kill('SIGTERM');
+      await once(watch, 'exit').catch(() => undefined);
+    }
   });
 });
