@@ -21,6 +21,8 @@ VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
 # gcc's -O2 -g makes VCL compile time grow much faster than the number of backends (157 s for
 # 1,000 apps, 6 s with these flags); the generated C is simple enough not to need them.
 VARNISH_CC='%D -O0 -g0'
+# The router's varnishd (`lab up --varnish PATH`): Debian's on PATH unless told.
+VARNISHD=${CMX_LAB_VARNISHD:-varnishd}
 
 # One lab operation at a time (up and down each take the lock; down inside up inherits it).
 # Every daemon is started with fd 9 closed, or it would hold the lock for as long as it runs.

@@ -70,7 +70,17 @@ spawn "$LAB/manager/dockerd.log" dockerd \
   --cgroup-parent "$BRIDGE-manager" --config-file "$(daemon_json "$LAB/manager")" --log-level warn >/dev/null
 
 write_boot_vcl "$LAB/boot.vcl"
-varnishd -n "$LAB/varnish" -P "$LAB/varnish.pid" \
+# %D (the compiler varnishd was built with) exists from Varnish 7.1; before, an explicit gcc line
+# keeps -O0 -g0. HTTP/2 exists from 5.0.
+VARNISH_HTTP2=(-p feature=+http2)
+case "$("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9]*\.[0-9]*' | head -1)" in
+  varnish-[4-6].*|varnish-7.0) VARNISH_CC='exec gcc -std=gnu99 -O0 -g0 -fpic -shared -Wl,-x -o %o %s' ;;&
+  varnish-4.*) VARNISH_HTTP2=() ;;
+  varnish-*) ;;
+  *) die "$VARNISHD -V names no Varnish version" ;;
+esac
+log "manager: varnishd $("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9.]*' | head -1) ($VARNISHD)"
+"$VARNISHD" -n "$LAB/varnish" -P "$LAB/varnish.pid" \
   -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
   -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" -f "$LAB/boot.vcl" \
   -s malloc,64m -p vcl_cooldown=30 -p "cc_command=$VARNISH_CC" >"$LAB/varnish.log" 2>&1 9>&-

@@ -19,6 +19,7 @@ cat >"$LAB/lab.json.tmp" <<JSON
   "registryPush": "$REGISTRY_PUSH",
   "registryCa": "$REGISTRY_TLS/ca.crt",
   "nftTable": "$NFT_TABLE",
+  "varnishd": "$VARNISHD",
   "lab": "$LAB",
   "nodes": [$nodes_json
   ]
@@ -30,7 +31,7 @@ source "$SCRIPTS_DIR/provision/render-configs.sh"
 CFG_STATE_DIR=$CMX_STATE_DIR CFG_REGISTRY=$REGISTRY CFG_LEASES=$LAB/dnsmasq.leases \
 CFG_SSH_KEY=$LAB/ssh/id_ed25519 CFG_KNOWN_HOSTS=$LAB/ssh/known_hosts CFG_DOCKER_SOCKET="$LAB/{node}/docker.sock" \
 CFG_VARNISH_ADMIN=$VARNISH_ADMIN CFG_VARNISH_SECRET=$LAB/varnish.secret \
-CFG_VARNISH_LISTEN=127.0.0.1:$VARNISH_LISTEN_PORT CFG_VARNISH_NAME=$LAB/varnish \
+CFG_VARNISH_LISTEN=127.0.0.1:$VARNISH_LISTEN_PORT CFG_VARNISH_NAME=$LAB/varnish CFG_VARNISHD=${VARNISHD#varnishd} \
 CFG_LOCAL_DOCKER=$LAB/manager/docker.sock CFG_API_TOKEN=$LAB/api.token \
 CFG_REGISTRY_PUSH=$REGISTRY_PUSH CFG_REGISTRY_CA=$REGISTRY_TLS/ca.crt \
 CFG_REGISTRY_PULL_CREDS=$REGISTRY_AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$REGISTRY_AUTH/push.json \

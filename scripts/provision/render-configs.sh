@@ -194,7 +194,8 @@ write_cloudmatrix_config() {
     "admin": "$CFG_VARNISH_ADMIN",
     "secretFile": "$CFG_VARNISH_SECRET",
     "listen": "$CFG_VARNISH_LISTEN"${CFG_VARNISH_NAME:+,
-    \"name\": \"$CFG_VARNISH_NAME\"}
+    \"name\": \"$CFG_VARNISH_NAME\"}${CFG_VARNISHD:+,
+    \"varnishd\": \"$CFG_VARNISHD\"}
   },
   "localDocker": { "socketPath": "$CFG_LOCAL_DOCKER" },
   "staticNodes": [],

@@ -10,6 +10,7 @@ export function registerLab(program: Command): void {
     .option('--nodes <n>', 'number of nodes, 1-100', '3')
     .option('--bridge <name>', 'bridge name', 'cmx0')
     .option('--subnet <cidr>', 'lab subnet, a /24 (manager is .1)', '10.77.0.0/24')
+    .option('--varnish <varnishd>', 'run the router on this varnishd binary (e.g. a Varnish 4.1 or 6.0 build); default: varnishd on PATH')
     .option('--recreate', 'rebuild the lab even when it is up and healthy')
     .action(async (opts: LabUpOptions) => (await import('../lab/up-down.js')).labUp(opts));
   lab

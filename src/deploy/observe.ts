@@ -83,7 +83,7 @@ export interface RouteRow {
 export async function liveRoutes(config: Config, plans: readonly NamedPlan[], containers: readonly CloudContainer[]): Promise<RouteRow[]> {
   const table = routingTable(plans, containers, (id) => containers.find((c) => c.id === id)?.knownGood !== false);
   const view = vclView(table);
-  const varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile });
+  const varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, varnishd: config.varnish.varnishd });
   let live: Awaited<ReturnType<typeof varnish.backendList>> = [];
   try {
     const active = (await varnish.vclList()).find((v) => v.status === 'active')?.name;

@@ -22,7 +22,7 @@ export class VarnishRouter {
   reloads = 0;
 
   constructor(config: Pick<Config, 'varnish'> & Partial<Pick<Config, 'timeouts'>>, private readonly templatesDir?: string, precheck = true) {
-    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, precheck, timeoutMs: config.timeouts?.varnishCliMs });
+    this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, varnishd: config.varnish.varnishd, precheck, timeoutMs: config.timeouts?.varnishCliMs });
   }
 
   render(table: RoutingTable): string {

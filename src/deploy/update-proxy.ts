@@ -57,7 +57,7 @@ export async function updateProxy(config: Config, planFile: string | undefined, 
     const vcl = router.render(table);
     if (opts.out) writeFileSync(opts.out, vcl);
     if (checkOnly) {
-      const r = await compileCheck(vcl);
+      const r = await compileCheck(vcl, { varnishd: config.varnish.varnishd });
       if (!r.ok) throw new VclCompileError(r.errors);
       return { table, vcl, changed: false };
     }

@@ -23,6 +23,8 @@ export interface LabManifest {
   registryCa?: string;
   /** nft table (family inet) that filters what arrives from the bridge */
   nftTable?: string;
+  /** the varnishd the router runs (`lab up --varnish`); absent or "varnishd": the one on PATH */
+  varnishd?: string;
   lab: string;
   nodes: LabNode[];
 }

@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import { hostAddresses, isRoot } from './host.js';
 import { readManifest } from './manifest.js';
 import { parseBridge, parseNodeCount, parseSubnet } from './options.js';
+import { varnishdOption } from './varnishd.js';
 import { runLabScript } from './run-script.js';
 import { labStatus } from './status.js';
 
@@ -12,6 +13,7 @@ export interface LabUpOptions {
   bridge?: string;
   subnet?: string;
   recreate?: boolean;
+  varnish?: string;
 }
 
 function requireRoot(): void {
@@ -22,9 +24,11 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
   const nodes = parseNodeCount(opts.nodes);
   const bridge = parseBridge(opts.bridge);
   const subnet = parseSubnet(opts.subnet, bridge, hostAddresses());
+  const varnishd = varnishdOption(opts.varnish);
   requireRoot();
   const previous = readManifest(stateDir());
-  const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes;
+  const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes
+    && (previous.varnishd ?? 'varnishd') === varnishd.path;
   if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
     // Already up and healthy in this shape: leave the running nodes (and their containers) be.
     await runLabScript('install-packages.sh', {}, true);
@@ -39,7 +43,9 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
     CMX_NODES: String(nodes),
     CMX_BRIDGE: bridge,
     CMX_SUBNET: subnet,
+    CMX_LAB_VARNISHD: varnishd.path,
   });
+  if (varnishd.path !== 'varnishd') console.log(`lab: the router runs varnishd ${varnishd.version} (${varnishd.path})`);
 }
 
 export async function labDown(opts: { bridge?: string }): Promise<void> {
