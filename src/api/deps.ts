@@ -19,6 +19,12 @@ export interface NodeView {
 
 export type Log = (line: string) => void;
 
+/** What the autoscaler keeps under the state dir: its last measured rates and its decisions so far. */
+export interface AutoscaleView {
+  rates: { sampledAt: string; apps: Record<string, { requestsPerSecond: number; windowMs: number }> } | null;
+  decisions: Record<string, { up: number; down: number }>;
+}
+
 /** A rollback checked and ready: `run` starts it. */
 export interface PreparedRollback {
   description: string;
@@ -36,6 +42,8 @@ export interface ApiDeps {
   apps(): Promise<{ apps: AppStatus[]; unreachable: { node: string; message: string }[] }>;
   routes(): Promise<RouteRow[]>;
   history(): Promise<DeployRecord[]>;
+  /** absent: no autoscale metrics */
+  autoscale?(): Promise<AutoscaleView>;
   /** the holder of the deploy lock when a live process holds it */
   lockHolder(): LockHolder | null;
   deploy(opts: { planFile: string; dryRun: boolean; log: Log }): Promise<DeployReport>;

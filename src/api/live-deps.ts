@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { History } from '../adapters/store/history.js';
 import { liveLockHolder } from '../adapters/store/lock.js';
+import { ScaleStore } from '../adapters/store/scale-state.js';
 import { rollbackPlan } from '../deploy/rollback.js';
 import { deployPlan } from '../deploy/deploy.js';
 import { appStatus, liveRoutes, observe } from '../deploy/observe.js';
@@ -36,6 +37,10 @@ export function liveDeps(config: Config, token: string, version: string, log: (l
       return liveRoutes(config, plans, cluster.containers);
     }, OBSERVE_TTL_MS),
     history: async () => new History(config.stateDir).list(),
+    autoscale: async () => {
+      const store = new ScaleStore(config.stateDir, (m) => log(`warning: ${m}`));
+      return { rates: store.rates(), decisions: store.decisions() };
+    },
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
     deploy: ({ planFile, dryRun, log: progress }) => deployPlan(config, { planFile, dryRun, log: progress }),
     prepareRollback(app, to) {

@@ -5,7 +5,8 @@ export function formatHistory(records: readonly DeployRecord[], app?: string): s
   if (records.length === 0) return 'no deploys yet';
   const lines: string[] = [];
   for (const r of records) {
-    lines.push(`${r.startedAt}  ${r.id}  ${r.kind.padEnd(8)} ${r.plan} (${r.planFile}, plan ${r.planHash})  ${r.result}`);
+    lines.push(`${r.startedAt}  ${r.id}  ${r.kind.padEnd(9)} ${r.plan} (${r.planFile}, plan ${r.planHash})  ${r.result}`);
+    if (r.note) lines.push(`    ${r.note}`);
     for (const a of r.apps.filter((x) => !app || x.app === app)) {
       const digest = a.digest ? a.digest.slice(7, 19) : '-';
       lines.push(`    ${a.app.padEnd(20)} rev ${a.revision || '-'}  ${a.image || '-'}@${digest}  ${a.result}${a.error ? `: ${a.error}` : ''}`);

@@ -17,6 +17,7 @@ import { registerRollback } from './rollback.js';
 import { registerUndeploy } from './undeploy.js';
 import { registerServe } from './serve.js';
 import { registerGit } from './git.js';
+import { registerScale } from './scale.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerUndeploy(program);
   registerServe(program);
   registerGit(program);
+  registerScale(program);
 }

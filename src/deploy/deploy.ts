@@ -7,7 +7,6 @@ import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { pullAuthFor } from '../adapters/registry-access.js';
 import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
 import { KnownGoodStore } from '../adapters/store/known-good.js';
-import { acquireLock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
 import { appRevision } from '../model/revision.js';
@@ -19,13 +18,23 @@ import { readCluster, toRunning, type Cluster } from './cluster.js';
 import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
 import { checkedPlan, resolveImages, type CheckedPlan } from './preflight.js';
+import { takeDeployLock } from './deploy-lock.js';
+import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
 
 export interface DeployOptions {
   planFile: string;
-  /** given instead of reading planFile (rollback) */
+  /** given instead of reading planFile (rollback, scale) */
   plan?: CheckedPlan;
-  kind?: 'deploy' | 'rollback';
+  kind?: DeployRecord['kind'];
+  /** scale and autoscale: the app's new count (the others keep theirs) */
+  scale?: { app: string; replicas: number };
+  /** said in the history record (autoscale: the rate and target) */
+  note?: string;
+  /** image -> digest to deploy instead of what the tag resolves to now (scaling never changes an image) */
+  pins?: ReadonlyMap<string, string>;
+  /** how long to wait for an autoscale or scale that holds the deploy lock (default 5 min; 0: refuse at once) */
+  lockWaitMs?: number;
   dryRun?: boolean;
   parallel?: number;
   healthTimeoutMs?: number;
@@ -80,24 +89,30 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   const refs = await listNodes(config);
   const checked = opts.plan ?? (await checkedPlan(opts.planFile, refs.map((n) => n.name)));
   // Then the lock: nothing this deploy reads from here on may change under it.
-  const lock = opts.dryRun ? null : acquireLock(join(config.stateDir, 'deploy.lock'), `${opts.kind === 'rollback' ? 'rollback' : 'deploy-plan'} ${opts.planFile}`, (h) =>
-    log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
-  );
+  const kind = opts.kind ?? 'deploy';
+  const command = kind === 'deploy' ? `deploy-plan ${opts.planFile}` : kind === 'rollback' ? `rollback ${opts.planFile}` : `${kind} ${opts.note ?? opts.planFile}`;
+  const lock = opts.dryRun ? null : await takeDeployLock(join(config.stateDir, 'deploy.lock'), command, {
+    waitMs: opts.lockWaitMs ?? 300_000, log,
+    onStale: (h) => log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
+  });
   try {
-    return await deployLocked(config, opts, log, t0, refs, checked, !!lock);
+    // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
+    const counted = countedPlan(config.stateDir, checked, kind, opts.scale);
+    return await deployLocked(config, opts, log, t0, refs, counted, !!lock);
   } finally {
     lock?.release();
   }
 }
 
 async function deployLocked(
-  config: Config, opts: DeployOptions, log: (line: string) => void, t0: number, refs: NodeRef[], checked: CheckedPlan, locked: boolean,
+  config: Config, opts: DeployOptions, log: (line: string) => void, t0: number, refs: NodeRef[], counted: CountedPlan, locked: boolean,
 ): Promise<DeployReport> {
+  const { checked } = counted;
   const { plan, name: planName } = checked;
   const store = new PlanStore(config.stateDir);
   const current: NamedPlan = { name: planName, plan };
   checkAgainstOtherPlans(current, store.list());
-  const images = await resolveImages(config, plan, checked.source);
+  const images = await resolveImages(config, plan, checked.source, opts.pins);
   const digests = new Map([...images].map(([image, r]) => [image, r.digest]));
 
   const engines = new NodeEngines(config);
@@ -171,9 +186,14 @@ async function deployLocked(
     await proxy.apply(routingTable(plans, after.containers, isGood));
     const result = overallResult(outcomes);
     if (result !== 'failed') store.save(planName, plan);
+    try {
+      keepCounts(config.stateDir, counted, outcomes);
+    } catch (err) {
+      warn(`the replica counts are not kept (${(err as Error).message}): the next deploy starts from the plan's`);
+    }
     const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0 };
     try {
-      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0));
+      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, opts.note));
     } catch (err) {
       // The cluster already changed: a full disk must not turn a good deploy into a failed one.
       warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
@@ -197,8 +217,8 @@ function forgetGone(store: KnownGoodStore, cluster: Cluster): void {
 }
 
 function historyRecord(
-  r: DeployReport, checked: CheckedPlan, kind: 'deploy' | 'rollback', images: Awaited<ReturnType<typeof resolveImages>>,
-  outcomes: AppOutcome[], t0: number,
+  r: DeployReport, checked: CheckedPlan, kind: DeployRecord['kind'], images: Awaited<ReturnType<typeof resolveImages>>,
+  outcomes: AppOutcome[], t0: number, note?: string,
 ): DeployRecord {
   const byApp = new Map(outcomes.map((o) => [o.app, o]));
   const apps: AppDeployRecord[] = checked.plan.apps.map((app) => {
@@ -216,6 +236,6 @@ function historyRecord(
   }
   return {
     id: r.id, kind, plan: r.plan, planFile: r.planFile, planHash: checked.hash,
-    startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(), result: r.result, apps,
+    startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(), result: r.result, apps, ...(note ? { note } : {}),
   };
 }

@@ -48,14 +48,17 @@ export interface ResolvedImage {
  * Every app's image must be in the registry: resolves each to its digest, or fails with every
  * missing image named at its place in the plan.
  */
-export async function resolveImages(config: Config, plan: Plan, source: PlanSource): Promise<Map<string, ResolvedImage>> {
+export async function resolveImages(
+  config: Config, plan: Plan, source: PlanSource, pins: ReadonlyMap<string, string> = new Map(),
+): Promise<Map<string, ResolvedImage>> {
   const registry = new RegistryClient(config.registry, pullEndpoint(config), config.timeouts?.registryMs);
   const resolved = new Map<string, ResolvedImage>();
   const errors: PlanError[] = [];
   await Promise.all(
     [...new Set(plan.apps.map((a) => a.image))].map(async (image) => {
       try {
-        const found = await findRegistryImage(registry, resolveImage(image, config.registry));
+        const ref = resolveImage(image, config.registry);
+        const found = await findRegistryImage(registry, pins.has(image) ? { ...ref, digest: pins.get(image)! } : ref);
         resolved.set(image, { ref: { ...found.ref, digest: found.digest }, digest: found.digest });
       } catch (err) {
         if (!(err instanceof UserError)) throw err;

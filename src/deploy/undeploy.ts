@@ -5,6 +5,7 @@ import { NodeEngines } from '../adapters/docker.js';
 import { listNodes } from '../adapters/nodes.js';
 import { acquireLock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
+import { ScaleStore } from '../adapters/store/scale-state.js';
 import { planName } from '../model/names.js';
 import { routingTable } from '../model/routes.js';
 import { readCluster } from './cluster.js';
@@ -33,6 +34,7 @@ export async function undeploy(config: Config, planOrFile: string, log: (l: stri
     const rest = store.list().filter((p) => p.name !== name);
     await router.apply(routingTable(rest, cluster.containers, good.isGood));
     store.remove(name);
+    new ScaleStore(config.stateDir).replacePlan(name, {});
     const failures: string[] = [];
     const removed: string[] = [];
     await Promise.all(

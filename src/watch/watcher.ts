@@ -4,6 +4,7 @@ import { NodeEngines, type DockerEvent, type EventStream } from '../adapters/doc
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { liveLockHolder } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
+import { Autoscaler, liveAutoscalerDeps } from '../autoscale/autoscaler.js';
 import { readCluster } from '../deploy/cluster.js';
 import { knownGoodOf } from '../deploy/known-good.js';
 import { VarnishRouter } from '../deploy/proxy.js';
@@ -26,6 +27,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** told how each resync of run() ended (for metrics) */
   onResync?: (outcome: ResyncOutcome) => void;
+  /** run() also runs the autoscaler (default true) */
+  autoscale?: boolean;
 }
 
 export interface SyncResult {
@@ -81,6 +84,8 @@ export class Watcher {
     const onAbort = () => this.wake?.();
     signal.addEventListener('abort', onAbort);
     let nextFull = 0;
+    const autoscaling = this.opts.autoscale === false ? null
+      : new Autoscaler(liveAutoscalerDeps(this.config, this.opts.log), { log: this.opts.log, signal }).run().catch((err: Error) => this.opts.log(`autoscale stopped: ${err.message}`));
     try {
       while (!signal.aborted) {
         if (Date.now() >= nextFull) {
@@ -114,6 +119,7 @@ export class Watcher {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.close();
+      await autoscaling;
     }
   }
 

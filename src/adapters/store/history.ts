@@ -17,7 +17,7 @@ export interface AppDeployRecord {
 
 export interface DeployRecord {
   id: string;
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'autoscale' | 'scale';
   plan: string;
   planFile: string;
   planHash: string;
@@ -25,6 +25,8 @@ export interface DeployRecord {
   finishedAt: string;
   result: DeployResult;
   apps: AppDeployRecord[];
+  /** why, for autoscale and scale: `autoscale web 2 -> 5: 231 req/s over 30s, target 50/replica` */
+  note?: string;
 }
 
 const MAX_RECORDS = 500;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -65,7 +65,6 @@ function busyError(path: string): EnvError {
  */
 export function acquireLock(path: string, command: string, onStale: (h: LockHolder) => void = () => {}): Lock {
   mkdirSync(dirname(path), { recursive: true });
-  const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
   const fd = openSync(path, 'a+', 0o644);
   try {
     // A short wait covers a reader's brief shared lock (liveLockHolder), never a real holder.
@@ -74,6 +73,42 @@ export function acquireLock(path: string, command: string, onStale: (h: LockHold
     closeSync(fd);
     throw err;
   }
+  return held(path, fd, command, onStale);
+}
+
+/** flock(1) in the background, so that the event loop runs while it waits. */
+function flockAsync(fd: number, waitSeconds: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('flock', ['-x', '-w', String(waitSeconds), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => reject(new EnvError(`cannot run flock(1) (util-linux): ${e.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve(true);
+      else if (code === 1) resolve(false);
+      else reject(new EnvError(`flock(1) failed: ${err.trim() || `exit ${code}`}`));
+    });
+  });
+}
+
+/**
+ * Like acquireLock, but waits up to `waitMs` for a live holder to finish (without blocking the
+ * event loop); then throws as acquireLock does.
+ */
+export async function acquireLockWaiting(path: string, command: string, waitMs: number, onStale: (h: LockHolder) => void = () => {}): Promise<Lock> {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a+', 0o644);
+  try {
+    if (!(await flockAsync(fd, Math.max(1, Math.ceil(waitMs / 1000))))) throw busyError(path);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return held(path, fd, command, onStale);
+}
+
+function held(path: string, fd: number, command: string, onStale: (h: LockHolder) => void): Lock {
+  const holder: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
   const previous = readHolder(path);
   ftruncateSync(fd, 0);
   writeSync(fd, JSON.stringify(holder), 0);

@@ -58,7 +58,7 @@ const resultClass = { ok: 'ok', unchanged: 'muted', partial: 'warn', failed: 'ba
 
 export function deploys(list) {
   return table(['started', 'deploy', 'kind', 'plan', 'result', 'apps'], list.map((d) => [
-    d.startedAt.replace('T', ' ').slice(0, 19), el('code', {}, d.id), d.kind, d.plan,
+    d.startedAt.replace('T', ' ').slice(0, 19), el('code', {}, d.id), d.note ? el('div', {}, d.kind, el('div', { class: 'muted' }, d.note)) : d.kind, d.plan,
     el('span', { class: resultClass[d.result] ?? '' }, d.result),
     d.apps.filter((a) => a.result !== 'unchanged').map((a) => el('div', {}, `${a.app}: ${a.result}${a.image ? ` (${a.image})` : ''}`,
       a.error ? el('div', { class: 'muted' }, a.error.length > 140 ? `${a.error.slice(0, 140)}…` : a.error) : null)),

@@ -1,0 +1,69 @@
+import type { Config } from '../config.js';
+import { UserError } from '../errors.js';
+import { listNodes } from '../adapters/nodes.js';
+import { History } from '../adapters/store/history.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import type { AppSpec } from '../model/plan.js';
+import { scaleBounds } from '../model/scale-counts.js';
+import type { NamedPlan } from '../model/routes.js';
+import type { DeployOptions } from '../deploy/deploy.js';
+import type { CheckedPlan } from '../deploy/preflight.js';
+
+export interface ScaleTarget {
+  owner: NamedPlan;
+  app: AppSpec;
+  /** the count it runs with now (the deployed plan keeps the last one deployed) */
+  current: number;
+}
+
+/** The deployed app by name; a UserError when no deployed plan runs it. */
+export function scaleTarget(config: Config, app: string): ScaleTarget {
+  const owner = new PlanStore(config.stateDir).list().find((p) => p.plan.apps.some((a) => a.name === app));
+  if (!owner) throw new UserError(`APP: "${app}" is not in any deployed plan`);
+  const spec = owner.plan.apps.find((a) => a.name === app)!;
+  return { owner, app: spec, current: spec.replicas };
+}
+
+/** How many replicas of the app its nodes can hold now (maxPerNode each, one with a fixed host port). */
+async function capacity(config: Config, app: AppSpec): Promise<number> {
+  const allowed = app.nodes ? new Set(app.nodes.map((n) => n.toLowerCase())) : null;
+  const nodes = (await listNodes(config)).filter((n) => allowed === null || allowed.has(n.name.toLowerCase())).length;
+  return nodes * (app.hostPort !== undefined ? 1 : app.maxPerNode);
+}
+
+/**
+ * The deploy that sets APP to N replicas: the deployed plan with that app's count, every image
+ * pinned to the digest it was last deployed with (scaling never rolls out a moved tag).
+ * N outside the app's range (or, for a fixed count, beyond what its nodes hold) is a UserError.
+ */
+export async function prepareScale(
+  config: Config, appName: string, replicas: number, kind: 'scale' | 'autoscale', note?: string,
+): Promise<{ target: ScaleTarget; options: DeployOptions }> {
+  const target = scaleTarget(config, appName);
+  const { owner, app } = target;
+  if (kind === 'scale') {
+    const b = scaleBounds(app, await capacity(config, app));
+    if (replicas < b.min || replicas > b.max) {
+      const why = app.replicaRange ? `the range of replicas in ${owner.plan.file}` : `what its nodes hold (maxPerNode x nodes)`;
+      throw new UserError(`N: ${replicas} is outside ${b.min}..${b.max} for ${appName} (${why})`);
+    }
+  }
+  const history = new History(config.stateDir);
+  const pins = new Map<string, string>();
+  for (const a of owner.plan.apps) {
+    const digest = history.revisions(owner.name, a.name)[0]?.digest;
+    if (digest) pins.set(a.image, digest);
+  }
+  const lastHash = history.list().filter((r) => r.plan === owner.name).at(-1)?.planHash ?? 'scaled';
+  const checked: CheckedPlan = {
+    file: owner.plan.file, name: owner.name, plan: owner.plan, hash: lastHash, source: { file: owner.plan.file, locate: () => ({ line: 1, col: 1 }) },
+  };
+  const pinned = app.autoscale ? 'pinned until the next deploy-plan' : 'until the next deploy-plan';
+  return {
+    target,
+    options: {
+      planFile: owner.plan.file, plan: checked, kind, scale: { app: appName, replicas }, pins,
+      note: note ?? `scale ${appName} ${target.current} -> ${replicas} (${pinned} of ${owner.name})`,
+    },
+  };
+}
