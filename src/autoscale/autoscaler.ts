@@ -21,13 +21,10 @@ interface Scaled {
   policy: AutoscalePolicy;
 }
 
-/** A scaling the autoscaler asks for. */
-export interface ScaleAction {
-  app: string;
-  replicas: number;
-  note: string;
-  direction: 'up' | 'down' | 'repair';
-}
+/** A scaling the autoscaler asks for; a repair keeps the count (read again under the deploy lock). */
+export type ScaleAction =
+  | { app: string; direction: 'up' | 'down'; from: number; replicas: number; note: string }
+  | { app: string; direction: 'repair'; note: string };
 
 /** What the autoscaler reads and does; the real ones by default, fakes in tests. */
 export interface AutoscalerDeps {
@@ -134,28 +131,31 @@ export class Autoscaler {
       if (!d.change) continue;
       const a = s.app.autoscale!;
       const direction = d.change.to > d.change.from ? 'up' : 'down';
-      this.start(key, { app: s.app.name, replicas: d.change.to, direction, note: autoscaleNote(s.app.name, d.change.from, d.change.to, rate, a.window, a.requestsPerSecond) });
+      const note = autoscaleNote(s.app.name, d.change.from, d.change.to, rate, a.window, a.requestsPerSecond);
+      this.start(key, { app: s.app.name, direction, from: d.change.from, replicas: d.change.to, note });
       return;
     }
     if (at >= this.nextRepair) {
       this.nextRepair = at + (this.opts.repairEveryMs ?? 10_000);
-      await this.repair(scaled, entries);
+      await this.repair(scaled);
     }
   }
 
   /** A replica lost with its node (or one that came back on top of the count) is set right with the same count. */
-  private async repair(scaled: Scaled[], entries: ScaleEntries): Promise<void> {
+  private async repair(scaled: Scaled[]): Promise<void> {
     if (this.deps.lockHolder()) return;
     for (const s of scaled) {
       const key = scaleKey(s.plan, s.app.name);
-      const want = entries[key]?.replicas ?? s.app.replicas;
       if ((this.retryAt.get(key) ?? 0) > this.now()) continue;
       const live = await this.deps.live(s.plan, s.app);
+      // read after the nodes: a scaling that ended meanwhile must not look like a lost replica
+      if (this.deps.lockHolder()) return;
+      const want = this.deps.entries()[key]?.replicas ?? s.app.replicas;
       const reachable = Math.min(want, live.capacity);
       if (live.serving === reachable) continue;
       const gone = live.unreachable.length ? ` (${live.unreachable.join(', ')} not answering)` : '';
       const note = `autoscale ${s.app.name} ${want} -> ${want}: ${live.serving} of ${want} replicas serve${gone}; placing them again`;
-      this.start(key, { app: s.app.name, replicas: want, direction: 'repair', note });
+      this.start(key, { app: s.app.name, direction: 'repair', note });
       return;
     }
   }
@@ -214,7 +214,9 @@ export function liveAutoscalerDeps(config: Config, log: (line: string) => void):
     lockHolder: () => liveLockHolder(lock)?.command ?? null,
     async scale(action) {
       const [{ prepareScale }, { deployPlan }] = await Promise.all([import('./scale.js'), import('../deploy/deploy.js')]);
-      const { options } = await prepareScale(config, action.app, action.replicas, 'autoscale', action.note);
+      const { options } = action.direction === 'repair'
+        ? await prepareScale(config, action.app, null, 'autoscale', action.note)
+        : await prepareScale(config, action.app, action.replicas, 'autoscale', action.note, action.from);
       const report = await deployPlan(config, { ...options, lockWaitMs: 0, log: (l) => log(`  ${l}`) });
       const outcome = report.apps.find((a) => a.app === action.app);
       return !outcome || outcome.result !== 'failed';

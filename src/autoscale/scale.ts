@@ -35,13 +35,15 @@ async function capacity(config: Config, app: AppSpec): Promise<number> {
  * The deploy that sets APP to N replicas: the deployed plan with that app's count, every image
  * pinned to the digest it was last deployed with (scaling never rolls out a moved tag).
  * N outside the app's range (or, for a fixed count, beyond what its nodes hold) is a UserError.
+ * N null: the counts as they are (placing again what a lost node took). `from`: the count an
+ * autoscale decision started from; if it changed meanwhile, the deploy keeps the new one.
  */
 export async function prepareScale(
-  config: Config, appName: string, replicas: number, kind: 'scale' | 'autoscale', note?: string,
+  config: Config, appName: string, replicas: number | null, kind: 'scale' | 'autoscale', note?: string, from?: number,
 ): Promise<{ target: ScaleTarget; options: DeployOptions }> {
   const target = scaleTarget(config, appName);
   const { owner, app } = target;
-  if (kind === 'scale') {
+  if (kind === 'scale' && replicas !== null) {
     const b = scaleBounds(app, await capacity(config, app));
     if (replicas < b.min || replicas > b.max) {
       const why = app.replicaRange ? `the range of replicas in ${owner.plan.file}` : `what its nodes hold (maxPerNode x nodes)`;
@@ -62,7 +64,8 @@ export async function prepareScale(
   return {
     target,
     options: {
-      planFile: owner.plan.file, plan: checked, kind, scale: { app: appName, replicas }, pins,
+      planFile: owner.plan.file, plan: checked, kind, pins,
+      ...(replicas === null ? {} : { scale: { app: appName, replicas, ...(from === undefined ? {} : { from }) } }),
       note: note ?? `scale ${appName} ${target.current} -> ${replicas} (${pinned} of ${owner.name})`,
     },
   };

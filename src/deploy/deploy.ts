@@ -27,8 +27,8 @@ export interface DeployOptions {
   /** given instead of reading planFile (rollback, scale) */
   plan?: CheckedPlan;
   kind?: DeployRecord['kind'];
-  /** scale and autoscale: the app's new count (the others keep theirs) */
-  scale?: { app: string; replicas: number };
+  /** scale and autoscale: the app's new count (the others keep theirs); `from`: what the autoscaler decided from */
+  scale?: { app: string; replicas: number; from?: number };
   /** said in the history record (autoscale: the rate and target) */
   note?: string;
   /** image -> digest to deploy instead of what the tag resolves to now (scaling never changes an image) */
@@ -90,7 +90,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   const checked = opts.plan ?? (await checkedPlan(opts.planFile, refs.map((n) => n.name)));
   // Then the lock: nothing this deploy reads from here on may change under it.
   const kind = opts.kind ?? 'deploy';
-  const command = kind === 'deploy' ? `deploy-plan ${opts.planFile}` : kind === 'rollback' ? `rollback ${opts.planFile}` : `${kind} ${opts.note ?? opts.planFile}`;
+  const command = kind === 'deploy' ? `deploy-plan ${opts.planFile}` : kind === 'rollback' ? `rollback ${opts.planFile}` : (opts.note ?? `${kind} ${opts.planFile}`);
   const lock = opts.dryRun ? null : await takeDeployLock(join(config.stateDir, 'deploy.lock'), command, {
     waitMs: opts.lockWaitMs ?? 300_000, log,
     onStale: (h) => log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),

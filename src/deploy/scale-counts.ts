@@ -1,5 +1,5 @@
 import { ScaleStore } from '../adapters/store/scale-state.js';
-import { scaledApps, scaleKey, type ScaleEntry, type ScaleKind } from '../model/scale-counts.js';
+import { scaledApps, scaleKey, type ScaleEntry, type ScaleKind, type ScaleSet } from '../model/scale-counts.js';
 import type { AppOutcome } from './app-deploy.js';
 import type { CheckedPlan } from './preflight.js';
 
@@ -9,14 +9,15 @@ export interface CountedPlan {
   entries: Record<string, ScaleEntry>;
   previous: Readonly<Record<string, ScaleEntry>>;
   kind: ScaleKind;
-  set?: { app: string; replicas: number };
+  /** the count asked for, when it was applied (an autoscale decided from a stale reading is not) */
+  set?: ScaleSet;
 }
 
 /** The plan with each app's count as it is to run now (read under the deploy lock: see scaledApps). */
-export function countedPlan(stateDir: string, checked: CheckedPlan, kind: ScaleKind, set?: { app: string; replicas: number }): CountedPlan {
+export function countedPlan(stateDir: string, checked: CheckedPlan, kind: ScaleKind, set?: ScaleSet): CountedPlan {
   const previous = new ScaleStore(stateDir).entries();
-  const { apps, entries } = scaledApps(checked.name, checked.plan.apps, previous, kind, new Date().toISOString(), set);
-  return { checked: { ...checked, plan: { ...checked.plan, apps } }, entries, previous, kind, ...(set ? { set } : {}) };
+  const { apps, entries, applied } = scaledApps(checked.name, checked.plan.apps, previous, kind, new Date().toISOString(), set);
+  return { checked: { ...checked, plan: { ...checked.plan, apps } }, entries, previous, kind, ...(set && applied ? { set } : {}) };
 }
 
 /** Keeps the counts the deploy reached; an app that failed keeps the count it had. */

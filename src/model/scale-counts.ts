@@ -28,16 +28,21 @@ export const scaleKey = (plan: string, app: string): string => `${plan}/${app}`;
  * Entries of apps no longer in the plan are dropped.
  */
 export function scaledApps(
-  plan: string, apps: readonly AppSpec[], entries: ScaleEntries, kind: ScaleKind, now: string, set?: { app: string; replicas: number },
-): { apps: AppSpec[]; entries: Record<string, ScaleEntry> } {
+  plan: string, apps: readonly AppSpec[], entries: ScaleEntries, kind: ScaleKind, now: string, set?: ScaleSet,
+): { apps: AppSpec[]; entries: Record<string, ScaleEntry>; applied: boolean } {
   const kept: Record<string, ScaleEntry> = {};
+  const target = set ? apps.find((a) => a.name === set.app) : undefined;
+  const current = target ? entries[scaleKey(plan, target.name)] : undefined;
+  // The autoscaler decided from an earlier reading: a count pinned or changed since then wins.
+  const stale = !!target && kind === 'autoscale' && (!!current?.pinned || (set!.from !== undefined && (current?.replicas ?? target.replicas) !== set!.from));
+  const applied = !!target && !stale;
   const out = apps.map((app) => {
     const key = scaleKey(plan, app.name);
     const e = entries[key];
     const range = app.replicaRange;
-    if (set && set.app === app.name) {
-      kept[key] = { replicas: set.replicas, by: kind, changedAt: now, pinned: kind === 'scale' };
-      return { ...app, replicas: set.replicas };
+    if (applied && set!.app === app.name) {
+      kept[key] = { replicas: set!.replicas, by: kind, changedAt: now, pinned: kind === 'scale' };
+      return { ...app, replicas: set!.replicas };
     }
     if (range) {
       const replicas = clamp(e?.replicas ?? range.min, range.min, range.max);
@@ -53,7 +58,14 @@ export function scaledApps(
     }
     return app;
   });
-  return { apps: out, entries: kept };
+  return { apps: out, entries: kept, applied };
+}
+
+/** The count asked for one app; `from`: the count the autoscaler decided from. */
+export interface ScaleSet {
+  app: string;
+  replicas: number;
+  from?: number;
 }
 
 /** The history line of an autoscale change: `autoscale web 2 -> 5: 231 req/s over 30s, target 50/replica`. */

@@ -34,11 +34,22 @@ test('scale sets and pins; autoscale of one app keeps the other apps\' counts an
   const s = scaledApps('p', [web, api], { 'p/web': entry(3) }, 'scale', NOW, { app: 'api', replicas: 3 });
   assert.deepEqual(counts(s), { web: 3, api: 3 });
   assert.deepEqual(s.entries['p/api'], { replicas: 3, by: 'scale', changedAt: NOW, pinned: true });
-  const a = scaledApps('p', [web, api], { ...s.entries, 'p/web': entry(3, true) }, 'autoscale', NOW, { app: 'web', replicas: 4 });
+  const a = scaledApps('p', [web, api], { ...s.entries, 'p/web': entry(3) }, 'autoscale', NOW, { app: 'web', replicas: 4 });
   assert.deepEqual(counts(a), { web: 4, api: 3 });
   assert.equal(a.entries['p/web']!.pinned, false);
   assert.equal(a.entries['p/api']!.pinned, true);
   assert.deepEqual(scaledApps('p', [web], { 'p/gone': entry(2) }, 'rollback', NOW).entries, { 'p/web': { replicas: 1, by: 'rollback', changedAt: NOW, pinned: false } });
+});
+
+test('an autoscale decided from a stale reading does not override a pin or a count changed since', () => {
+  const pinned = scaledApps('p', [web], { 'p/web': entry(2, true, 'scale') }, 'autoscale', NOW, { app: 'web', replicas: 4, from: 2 });
+  assert.deepEqual([counts(pinned), pinned.applied], [{ web: 2 }, false]);
+  const moved = scaledApps('p', [web], { 'p/web': entry(3) }, 'autoscale', NOW, { app: 'web', replicas: 4, from: 2 });
+  assert.deepEqual([counts(moved), moved.applied], [{ web: 3 }, false]);
+  const fresh = scaledApps('p', [web], { 'p/web': entry(2) }, 'autoscale', NOW, { app: 'web', replicas: 4, from: 2 });
+  assert.deepEqual([counts(fresh), fresh.applied], [{ web: 4 }, true]);
+  // scale by hand always applies, over a pin too
+  assert.equal(counts(scaledApps('p', [web], { 'p/web': entry(2, true, 'scale') }, 'scale', NOW, { app: 'web', replicas: 5 })).web, 5);
 });
 
 test('the history note, the bounds of scale, and N as a whole number', () => {
@@ -64,6 +75,10 @@ test('counts are kept under the state dir; a failed app keeps its count; autosca
   keepCounts(dir, failed, [{ app: 'web', result: 'failed', started: 0, stopped: 0, error: 'x' }]);
   assert.equal(store.entries()['p/web']!.replicas, 4);
   keepCounts(dir, countedPlan(dir, checked, 'autoscale', { app: 'web', replicas: 2 }), [{ app: 'web', result: 'ok', started: 0, stopped: 2 }]);
+  assert.deepEqual(store.decisions(), { web: { up: 1, down: 1 } });
+  // a stale decision changes nothing and is not counted
+  keepCounts(dir, countedPlan(dir, checked, 'autoscale', { app: 'web', replicas: 5, from: 4 }), [{ app: 'web', result: 'unchanged', started: 0, stopped: 0 }]);
+  assert.equal(store.entries()['p/web']!.replicas, 2);
   assert.deepEqual(store.decisions(), { web: { up: 1, down: 1 } });
   // a redeploy of the plan file keeps 2, not min
   assert.equal(countedPlan(dir, checked, 'deploy').checked.plan.apps.find((a) => a.name === 'web')!.replicas, 2);

@@ -11,6 +11,8 @@ import { EnvError } from '../../src/errors.js';
 import { app, plan } from './helpers/cluster.js';
 
 const auto = { requestsPerSecond: 10, window: '4s', scaleDownDelay: '6s', windowMs: 4000, scaleDownDelayMs: 6000 };
+/** what an action asks for: a count, or `=` (the same count, placed again) */
+const asked = (a: ScaleAction) => (a.direction === 'repair' ? '=' : a.replicas);
 const web = app('web', { replicas: 1, replicaRange: { min: 1, max: 4 }, autoscale: auto, maxPerNode: 2 });
 
 /** A cluster in memory: `rps` requests per second reach web's backend; scaling changes the count at once. */
@@ -27,7 +29,7 @@ function fakeCluster(over: Partial<AutoscalerDeps> = {}) {
     lockHolder: () => null,
     scale: async (a) => {
       actions.push(a);
-      entries = { 'p/web': { replicas: a.replicas, by: 'autoscale', changedAt: new Date(t).toISOString(), pinned: false } };
+      if (a.direction !== 'repair') entries = { 'p/web': { replicas: a.replicas, by: 'autoscale', changedAt: new Date(t).toISOString(), pinned: false } };
       return true;
     },
     live: async () => ({ serving: entries['p/web']?.replicas ?? 1, capacity: 6, unreachable: [] }),
@@ -53,12 +55,12 @@ describe('autoscaler', () => {
     const c = fakeCluster();
     await c.run(1, 0); // the baseline reading
     await c.run(2, 35);
-    assert.deepEqual(c.actions.map((a) => [a.direction, a.replicas]), [['up', 4]]);
+    assert.deepEqual(c.actions.map((a) => [a.direction, asked(a)]), [['up', 4]]);
     assert.match(c.actions[0]!.note, /^autoscale web 1 -> 4: 35 req\/s over 4s, target 10\/replica$/);
     await c.run(5, 0);
     assert.equal(c.actions.length, 1, 'not down before scaleDownDelay');
     await c.run(8, 0);
-    assert.deepEqual(c.actions.map((a) => [a.direction, a.replicas]), [['up', 4], ['down', 1]]);
+    assert.deepEqual(c.actions.map((a) => [a.direction, asked(a)]), [['up', 4], ['down', 1]]);
   });
 
   it('leaves a pinned app alone, and places replicas lost with a node again with the same count', async () => {
@@ -67,7 +69,7 @@ describe('autoscaler', () => {
     const c: ReturnType<typeof fakeCluster> = fakeCluster({ live: async () => ({ serving: lost ? 1 : count(), capacity: 4, unreachable: lost ? ['node2'] : [] }) });
     await c.run(1, 0);
     await c.run(2, 25);
-    assert.deepEqual(c.actions.map((a) => a.replicas), [3]);
+    assert.deepEqual(c.actions.map(asked), [3]);
     c.pin();
     await c.run(3, 80);
     assert.equal(c.actions.length, 1, 'pinned');
