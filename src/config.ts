@@ -16,6 +16,24 @@ const registryAccess = z
   })
   .strict();
 
+const tls = z
+  .object({
+    listen: z.string().min(1).describe("host:port where hitch terminates TLS (the lab: 127.0.0.1:6443)"),
+    hostsDir: z.string().min(1).describe("hitch's pem-dir: one PEM (chain + key) per host, picked by SNI"),
+    hitchPidFile: z.string().min(1).describe('hitch reloads its certificates on SIGHUP to this pid'),
+  })
+  .strict();
+
+const acme = z
+  .object({
+    directory: z.string().url().describe('ACME directory URL'),
+    email: z.string().min(1).optional(),
+    caBundle: z.string().min(1).optional().describe("CA file the ACME server's own TLS chains to (a private ACME CA)"),
+    rootFile: z.string().min(1).optional().describe('root the issued certificates chain to, for curl --cacert'),
+    responder: z.string().min(1).default('127.0.0.1:8702').describe('host:port of the HTTP-01 responder Varnish routes challenges to'),
+  })
+  .strict();
+
 const staticNode = z.object({ name: z.string().min(1), ip: z.string().min(1) }).strict();
 
 export const configSchema = z
@@ -63,6 +81,8 @@ export const configSchema = z
       })
       .strict()
       .default({ listen: '127.0.0.1:8700' }),
+    tls: tls.optional().describe('HTTPS at the router; absent: plain HTTP only'),
+    acme: acme.optional().describe('where `tls: acme` apps get their certificates'),
   })
   .strict();
 

@@ -18,6 +18,15 @@ REGISTRY_AUTH=$LAB/registry-auth
 NFT_TABLE=cloudmatrix_lab_$BRIDGE
 VARNISH_LISTEN_PORT=${CMX_VARNISH_PORT:-6081}
 VARNISH_ADMIN=${CMX_VARNISH_ADMIN:-127.0.0.1:6082}
+# hitch terminates TLS and passes connections to Varnish's PROXY listener (loopback only).
+TLS_PORT=${CMX_TLS_PORT:-6443}
+VARNISH_PROXY=127.0.0.1:6086
+TLS_DIR=$LAB/tls
+# The lab's ACME server (pebble) and the resolver it validates through: every name is the manager.
+ACME_LISTEN=127.0.0.1:14000
+ACME_MANAGEMENT=127.0.0.1:15000
+ACME_DNS=127.0.0.1:8053
+ACME_DIR=$LAB/pebble
 # gcc's -O2 -g makes VCL compile time grow much faster than the number of backends (157 s for
 # 1,000 apps, 6 s with these flags); the generated C is simple enough not to need them.
 VARNISH_CC='%D -O0 -g0'

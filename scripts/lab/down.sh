@@ -31,6 +31,9 @@ if [ -n "$pids" ]; then
   # A process killed in the middle of disk I/O lingers; the next start must not meet it.
   for _ in $(seq 1 100); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
 fi
+# pebble's resolver names no lab path: found by its pid file, or (after a crash) by its address.
+[ -f "$LAB/acme-dns.pid" ] && kill -TERM "$(cat "$LAB/acme-dns.pid")" 2>/dev/null || true
+pkill -TERM -f -- "^pebble-challtestsrv .*-dns01 $ACME_DNS" 2>/dev/null || true
 # Varnish's child runs as the varnish user under the same workdir name.
 pkill -KILL -f -- "-n $LAB/varnish" 2>/dev/null || true
 

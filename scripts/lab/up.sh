@@ -38,7 +38,7 @@ write_docker_auths "$LAB/docker-cli/config.json" "$REGISTRY=$(creds pull)" "$REG
 
 log "bridge $BRIDGE $MANAGER_IP/24, filtered by nft table inet $NFT_TABLE"
 ip link add "$BRIDGE" type bridge
-write_nft_rules "$LAB/nft.rules" "$NFT_TABLE" "$BRIDGE" "$MANAGER_IP" "${REGISTRY##*:}" "$VARNISH_LISTEN_PORT"
+write_nft_rules "$LAB/nft.rules" "$NFT_TABLE" "$BRIDGE" "$MANAGER_IP" "${REGISTRY##*:}" "$VARNISH_LISTEN_PORT" "$TLS_PORT"
 nft -f "$LAB/nft.rules"
 ip addr add "$MANAGER_IP/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
@@ -72,18 +72,37 @@ spawn "$LAB/manager/dockerd.log" dockerd \
 write_boot_vcl "$LAB/boot.vcl"
 # %D (the compiler varnishd was built with) exists from Varnish 7.1; before, an explicit gcc line
 # keeps -O0 -g0. HTTP/2 exists from 5.0.
-VARNISH_HTTP2=(-p feature=+http2)
+VARNISH_HTTP2=(-p feature=+http2) HITCH_ALPN="h2, http/1.1"
 case "$("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9]*\.[0-9]*' | head -1)" in
   varnish-[4-6].*|varnish-7.0) VARNISH_CC='exec gcc -std=gnu99 -O0 -g0 -fpic -shared -Wl,-x -o %o %s' ;;&
-  varnish-4.*) VARNISH_HTTP2=() ;;
+  varnish-4.*) VARNISH_HTTP2=() HITCH_ALPN="http/1.1" ;;
   varnish-*) ;;
   *) die "$VARNISHD -V names no Varnish version" ;;
 esac
 log "manager: varnishd $("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9.]*' | head -1) ($VARNISHD)"
 "$VARNISHD" -n "$LAB/varnish" -P "$LAB/varnish.pid" \
   -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
+  -a "$VARNISH_PROXY,PROXY" "${VARNISH_HTTP2[@]}" \
   -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" -f "$LAB/boot.vcl" \
   -s malloc,64m -p vcl_cooldown=30 -p "cc_command=$VARNISH_CC" >"$LAB/varnish.log" 2>&1 9>&-
+
+log "manager: hitch on 127.0.0.1:$TLS_PORT and $MANAGER_IP:$TLS_PORT, pebble on $ACME_LISTEN"
+mkdir -p "$TLS_DIR/hosts" "$TLS_DIR/ocsp" "$ACME_DIR"
+chmod 700 "$TLS_DIR"
+make_default_pem "$TLS_DIR" "$MANAGER_IP"
+write_hitch_config "$LAB/hitch.conf" "$VARNISH_PROXY" "$TLS_DIR/hosts" "$TLS_DIR/default.pem" "$HITCH_ALPN" \
+  "127.0.0.1:$TLS_PORT" "$MANAGER_IP:$TLS_PORT"
+hitch --test --config "$LAB/hitch.conf" >"$LAB/hitch.log" 2>&1 9>&- || die "hitch: bad configuration (see $LAB/hitch.log)"
+spawn "$LAB/hitch.log" hitch --config "$LAB/hitch.conf" --pidfile "$LAB/hitch.pid" >/dev/null
+make_server_cert "$REGISTRY_TLS" "$ACME_DIR/server" "IP:127.0.0.1,DNS:localhost"
+write_pebble_config "$ACME_DIR/pebble.json" "$ACME_LISTEN" "$ACME_MANAGEMENT" "$ACME_DIR/server.crt" "$ACME_DIR/server.key" \
+  "$VARNISH_LISTEN_PORT" "$TLS_PORT"
+# pebble resolves every name to the manager: HTTP-01 validation goes through Varnish. It really
+# validates every order (no PEBBLE_VA_ALWAYS_VALID; PEBBLE_AUTHZREUSE=0: no authorization reused).
+spawn "$LAB/acme-dns.log" pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "$ACME_DNS" \
+  -http01 "" -https01 "" -tlsalpn01 "" -management 127.0.0.1:8055 >"$LAB/acme-dns.pid"
+spawn "$LAB/pebble.log" env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+  pebble -config "$ACME_DIR/pebble.json" -dnsserver "$ACME_DNS" >"$LAB/pebble.pid"
 
 log "nodes: 1..$NODES"
 for k in $(seq 1 "$NODES"); do
@@ -130,6 +149,11 @@ for k in $(seq 1 "$NODES"); do
   wait_for 10 tcp_open "$(cat "$dir/ip")" 22 || die "node$k sshd did not start (see $dir/sshd.log)"
 done
 wait_for 10 varnishadm -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" ping || die "varnish did not start (see $LAB/varnish.log)"
+wait_for 10 tcp_open 127.0.0.1 "$TLS_PORT" || die "hitch did not start (see $LAB/hitch.log)"
+# pebble makes a new root at every start: the certificates it issued before chain to no root now.
+acme_root() { curl -fsS --max-time 2 --cacert "$REGISTRY_TLS/ca.crt" "https://$ACME_MANAGEMENT/roots/0" >"$LAB/acme-root.pem.tmp"; }
+wait_for 30 acme_root || die "pebble did not start (see $LAB/pebble.log)"
+mv "$LAB/acme-root.pem.tmp" "$LAB/acme-root.pem"
 
 "$SCRIPTS_DIR/lab/write-config.sh"
 completed=1

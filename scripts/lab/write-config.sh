@@ -20,6 +20,8 @@ cat >"$LAB/lab.json.tmp" <<JSON
   "registryCa": "$REGISTRY_TLS/ca.crt",
   "nftTable": "$NFT_TABLE",
   "varnishd": "$VARNISHD",
+  "tls": {"listen": "127.0.0.1:$TLS_PORT", "pidFile": "$LAB/hitch.pid"},
+  "acme": {"directory": "https://$ACME_LISTEN/dir", "pidFile": "$LAB/pebble.pid"},
   "lab": "$LAB",
   "nodes": [$nodes_json
   ]
@@ -35,4 +37,6 @@ CFG_VARNISH_LISTEN=127.0.0.1:$VARNISH_LISTEN_PORT CFG_VARNISH_NAME=$LAB/varnish 
 CFG_LOCAL_DOCKER=$LAB/manager/docker.sock CFG_API_TOKEN=$LAB/api.token \
 CFG_REGISTRY_PUSH=$REGISTRY_PUSH CFG_REGISTRY_CA=$REGISTRY_TLS/ca.crt \
 CFG_REGISTRY_PULL_CREDS=$REGISTRY_AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$REGISTRY_AUTH/push.json \
+CFG_TLS_JSON="{\"listen\": \"127.0.0.1:$TLS_PORT\", \"hostsDir\": \"$TLS_DIR/hosts\", \"hitchPidFile\": \"$LAB/hitch.pid\"}" \
+CFG_ACME_JSON="{\"directory\": \"https://$ACME_LISTEN/dir\", \"email\": \"ops@cloudmatrix.test\", \"caBundle\": \"$REGISTRY_TLS/ca.crt\", \"rootFile\": \"$LAB/acme-root.pem\", \"responder\": \"127.0.0.1:8702\"}" \
   write_cloudmatrix_config "$CMX_STATE_DIR/config.json"

@@ -86,8 +86,8 @@ write_docker_auths() {
   mv "$file.tmp" "$file"
 }
 
-# write_nft_rules FILE TABLE IFACE MANAGER_IP REGISTRY_PORT VARNISH_PORT: what traffic arriving
-# from the nodes' network may reach on the manager: DHCP, the read-only registry, Varnish, and
+# write_nft_rules FILE TABLE IFACE MANAGER_IP REGISTRY_PORT VARNISH_PORT [TLS_PORT]: what traffic arriving
+# from the nodes' network may reach on the manager: DHCP, the read-only registry, Varnish, hitch, and
 # replies to connections the manager opened (SSH, health checks). Nothing from other interfaces
 # is looked at.
 write_nft_rules() {
@@ -100,7 +100,7 @@ table inet $2 {
     iifname != "$3" accept
     ct state established,related accept
     udp dport 67 accept
-    ip daddr $4 tcp dport { $5, $6 } accept
+    ip daddr $4 tcp dport { $5, $6${7:+, $7} } accept
     counter drop
   }
 }
@@ -199,8 +199,79 @@ write_cloudmatrix_config() {
   },
   "localDocker": { "socketPath": "$CFG_LOCAL_DOCKER" },
   "staticNodes": [],
-  "api": { "listen": "127.0.0.1:8700", "tokenFile": "$CFG_API_TOKEN" }
+  "api": { "listen": "127.0.0.1:8700", "tokenFile": "$CFG_API_TOKEN" }${CFG_TLS_JSON:+,
+  \"tls\": $CFG_TLS_JSON}${CFG_ACME_JSON:+,
+  \"acme\": $CFG_ACME_JSON}
 }
 JSON
   mv "$1.tmp" "$1"
+}
+
+# write_hitch_config FILE BACKEND PEM_DIR DEFAULT_PEM ALPN LISTEN...: hitch terminates TLS
+# and hands each connection to Varnish's PROXY listener; a certificate per host in PEM_DIR, picked
+# by SNI (DEFAULT_PEM when no name matches); SIGHUP re-reads PEM_DIR without dropping connections.
+# ALPN: "h2, http/1.1" where Varnish speaks HTTP/2 (5.0+), else "http/1.1". hitch 1.7 takes its
+# pid file on the command line only (--pidfile). Its workers refuse to run as root: they run as
+# Debian's _hitch; the master keeps root and reads the keys (0600, root's) at start and on SIGHUP.
+write_hitch_config() {
+  local file=$1 backend=$2 pem_dir=$3 default_pem=$4 alpn=$5; shift 5
+  {
+    for l in "$@"; do printf 'frontend = "[%s]:%s"\n' "${l%:*}" "${l##*:}"; done
+    cat <<CONF
+backend = "[${backend%:*}]:${backend##*:}"
+pem-file = "$default_pem"
+pem-dir = "$pem_dir"
+pem-dir-glob = "*.pem"
+tls-protos = TLSv1.2 TLSv1.3
+ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+prefer-server-ciphers = on
+alpn-protos = "$alpn"
+write-proxy-v2 = on
+workers = 2
+user = "_hitch"
+group = "_hitch"
+daemon = off
+ocsp-dir = "${pem_dir%/*}/ocsp"
+sni-nomatch-abort = off
+CONF
+  } >"$file"
+}
+
+# make_default_pem DIR NAME: a self-signed certificate hitch serves when no host certificate matches.
+make_default_pem() {
+  [ -s "$1/default.pem" ] && return 0
+  mkdir -p "$1"
+  (umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/CN=$2" -keyout "$1/default.key" -out "$1/default.crt" 2>/dev/null &&
+    cat "$1/default.crt" "$1/default.key" >"$1/default.pem" && rm -f "$1/default.key")
+}
+
+# write_pebble_config FILE LISTEN MANAGEMENT CERT KEY HTTP_PORT TLS_PORT: the lab's ACME server.
+# HTTP-01 validation connects to the app's host on HTTP_PORT, i.e. through Varnish.
+write_pebble_config() {
+  cat >"$1" <<JSON
+{
+  "pebble": {
+    "listenAddress": "$2",
+    "managementListenAddress": "$3",
+    "certificate": "$4",
+    "privateKey": "$5",
+    "httpPort": $6,
+    "tlsPort": $7,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false
+  }
+}
+JSON
+}
+
+# make_server_cert CA_DIR OUT_BASE SAN: a key and certificate OUT_BASE.{key,crt} signed by the lab CA.
+make_server_cert() {
+  local ca=$1 out=$2 san=$3
+  [ -s "$out.crt" ] && openssl verify -CAfile "$ca/ca.crt" "$out.crt" >/dev/null 2>&1 && return 0
+  (umask 077; openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${san#*:}" \
+    -keyout "$out.key" -out "$out.csr" 2>/dev/null)
+  openssl x509 -req -in "$out.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 825 -out "$out.crt" \
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san") 2>/dev/null
+  rm -f "$out.csr"
 }

@@ -25,6 +25,10 @@ export interface LabManifest {
   nftTable?: string;
   /** the varnishd the router runs (`lab up --varnish`); absent or "varnishd": the one on PATH */
   varnishd?: string;
+  /** hitch: where it terminates TLS, its pid file */
+  tls?: { listen: string; pidFile: string };
+  /** pebble: the lab's ACME directory, its pid file */
+  acme?: { directory: string; pidFile: string };
   lab: string;
   nodes: LabNode[];
 }

@@ -65,3 +65,22 @@ export function registryPing(hostPort: string, caFile?: string, timeoutMs = 2000
     req.end();
   });
 }
+
+/** An https URL answers below 400 within the timeout, its certificate checked against `caFile` when given. */
+export function httpsOk(url: string, caFile?: string, timeoutMs = 2000): Promise<boolean> {
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile ? readFileSync(caFile) : undefined;
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const req = tlsRequest(url, { method: 'GET', timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readInventory } from '../inventory/read.js';
 import { activeNodes } from '../model/inventory.js';
 import type { LabManifest } from './manifest.js';
-import { dockerPing, pidAlive, registryPing, tcpOpen } from './probe.js';
+import { dockerPing, httpsOk, pidAlive, registryPing, tcpOpen } from './probe.js';
 
 export interface ComponentStatus {
   name: string;
@@ -43,6 +43,7 @@ export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1
     ...(m.registryPush ? [['registry-rw', registryPing(m.registryPush), `http://${m.registryPush}/v2/ (push)`] as [string, Promise<boolean>, string]] : []),
     ['dockerd', dockerPing(join(m.lab, 'manager', 'docker.sock')), join(m.lab, 'manager', 'docker.sock')],
     ['varnish', tcpOpen(adminHost!, Number(adminPort)), `admin ${varnishAdmin}`],
+    ...edgeChecks(m),
   ];
   const manager = await Promise.all(
     managerChecks.map(async ([name, p, detail]) => ({ name, ok: await p, detail })),
@@ -57,6 +58,24 @@ export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1
   );
   const ok = manager.every((c) => c.ok) && nodes.every((n) => n.ok);
   return { up: true, ok, bridge: m.bridge, subnet: m.subnet, manager, nodes };
+}
+
+/** hitch (its pid and its TLS port) and pebble (its directory over TLS checked against the lab CA). */
+function edgeChecks(m: LabManifest): Array<[string, Promise<boolean>, string]> {
+  const checks: Array<[string, Promise<boolean>, string]> = [];
+  if (m.tls) {
+    const [host, port] = splitHostPort(m.tls.listen);
+    checks.push(['hitch', pidAlive(m.tls.pidFile) ? tcpOpen(host, port) : Promise.resolve(false), `TLS on ${m.tls.listen} -> Varnish (PROXY)`]);
+  }
+  if (m.acme) {
+    checks.push(['pebble', pidAlive(m.acme.pidFile) ? httpsOk(m.acme.directory, m.registryCa) : Promise.resolve(false), `ACME ${m.acme.directory}`]);
+  }
+  return checks;
+}
+
+function splitHostPort(hp: string): [string, number] {
+  const i = hp.lastIndexOf(':');
+  return [hp.slice(0, i).replace(/^\[|\]$/g, ''), Number(hp.slice(i + 1))];
 }
 
 export function formatStatus(s: LabStatus): string {

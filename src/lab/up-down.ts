@@ -28,7 +28,9 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
   requireRoot();
   const previous = readManifest(stateDir());
   const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes
-    && (previous.varnishd ?? 'varnishd') === varnishd.path;
+    && (previous.varnishd ?? 'varnishd') === varnishd.path
+    // A lab from before HTTPS at the router (no hitch, no pebble) is rebuilt.
+    && !!previous.tls && !!previous.acme;
   if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
     // Already up and healthy in this shape: leave the running nodes (and their containers) be.
     await runLabScript('install-packages.sh', {}, true);
