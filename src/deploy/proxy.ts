@@ -3,7 +3,7 @@ import { EnvError, UserError } from '../errors.js';
 import { createVarnish, type ReloadResult, type Varnish } from '../adapters/varnish.js';
 import { readVclTemplates } from '../adapters/vcl-templates.js';
 import { renderVcl } from '../model/vcl.js';
-import { validateRoutingTable, type RoutingTable } from '../model/routing.js';
+import { edgeOf, validateRoutingTable, type RouteEdge, type RoutingTable } from '../model/routing.js';
 
 interface Batch {
   produce: () => RoutingTable;
@@ -19,15 +19,19 @@ export class VarnishRouter {
   private readonly varnish: Varnish;
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Batch | null = null;
+  /** hitch's port (redirects) and the HTTP-01 responder, from the config */
+  private readonly edge: RouteEdge;
   reloads = 0;
 
-  constructor(config: Pick<Config, 'varnish'> & Partial<Pick<Config, 'timeouts'>>, private readonly templatesDir?: string, precheck = true) {
+  constructor(config: Pick<Config, 'varnish'> & Partial<Pick<Config, 'timeouts' | 'tls' | 'acme'>>, private readonly templatesDir?: string, precheck = true) {
+    this.edge = edgeOf(config);
     this.varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, varnishd: config.varnish.varnishd, precheck, timeoutMs: config.timeouts?.varnishCliMs });
   }
 
   render(table: RoutingTable): string {
-    validateRoutingTable(table);
-    return renderVcl(table, readVclTemplates(this.templatesDir));
+    const withEdge = table.edge ? table : { ...table, edge: this.edge };
+    validateRoutingTable(withEdge);
+    return renderVcl(withEdge, readVclTemplates(this.templatesDir));
   }
 
   /** A routing table made from checked plans that does not render is the templates' fault or ours: never bad input. */

@@ -30,6 +30,8 @@ function routeApp(app: AppSpec, backends: RouteBackend[]): RouteApp {
     health: { path, intervalMs, timeoutMs, ...(window ? { window } : {}), ...(threshold ? { threshold } : {}) },
     ...(app.timeouts ? { timeouts: { connectMs: app.timeouts.connectMs, firstByteMs: app.timeouts.firstByteMs, betweenBytesMs: app.timeouts.betweenBytesMs } } : {}),
     ...(app.maxConnections ? { maxConnections: app.maxConnections } : {}),
+    ...(app.tls && app.https === 'redirect' ? { httpsRedirect: true } : {}),
+    ...(app.tls === 'acme' ? { acmeChallenge: true } : {}),
     backends,
   };
 }

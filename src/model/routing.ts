@@ -1,7 +1,29 @@
 import { UserError } from '../errors.js';
 
 /** What Varnish must route: the input to VCL rendering, independent of the plan format. */
-export type RoutingTable = { apps: RouteApp[] };
+export type RoutingTable = { apps: RouteApp[]; edge?: RouteEdge };
+
+/**
+ * Where TLS and ACME meet Varnish on the manager: hitch sends TLS connections to Varnish's PROXY
+ * listener on `proxyPort`; plain HTTP is redirected to `httpsPort`; HTTP-01 challenges go to the
+ * responder at `acmeHost:acmePort`.
+ */
+export type RouteEdge = { proxyPort: number; httpsPort: number; acmeHost: string; acmePort: number };
+
+/** The lab's and the provisioning's ports: hitch -> Varnish PROXY listener, the HTTP-01 responder. */
+export const EDGE_DEFAULTS: RouteEdge = { proxyPort: 6086, httpsPort: 6443, acmeHost: '127.0.0.1', acmePort: 8702 };
+
+/** The edge a config describes (`tls.listen`, `acme.responder`); defaults for what it leaves out. */
+export function edgeOf(config: { tls?: { listen: string }; acme?: { responder: string } }): RouteEdge {
+  const port = (hp: string | undefined) => (hp === undefined ? undefined : Number(hp.slice(hp.lastIndexOf(':') + 1)));
+  const responder = config.acme?.responder;
+  return {
+    proxyPort: EDGE_DEFAULTS.proxyPort,
+    httpsPort: port(config.tls?.listen) ?? EDGE_DEFAULTS.httpsPort,
+    acmeHost: responder ? responder.slice(0, responder.lastIndexOf(':')) : EDGE_DEFAULTS.acmeHost,
+    acmePort: port(responder) ?? EDGE_DEFAULTS.acmePort,
+  };
+}
 
 export type DirectorKind = 'round_robin' | 'fallback' | 'random' | 'hash';
 
@@ -16,6 +38,10 @@ export type RouteApp = {
   timeouts?: RouteTimeouts;
   /** per backend; Varnish's default (no limit) when absent */
   maxConnections?: number;
+  /** plain HTTP to one of its hosts gets a 301 to https (`tls` with `https: redirect`) */
+  httpsRedirect?: boolean;
+  /** `/.well-known/acme-challenge/` on its hosts goes to the HTTP-01 responder (`tls: acme`) */
+  acmeChallenge?: boolean;
   backends: RouteBackend[];
 };
 
@@ -107,7 +133,16 @@ export function validateRoutingTable(table: RoutingTable): void {
     validateLimits(app, bad);
     validateBackends(app.backends, bad);
   });
+  if (table.edge !== undefined) validateEdge(table.edge, (field, why) => problems.push(`edge: ${field}: ${why}`));
   if (problems.length > 0) throw new UserError(`routing: ${problems.join('; ')}`);
+}
+
+function validateEdge(edge: RouteEdge, bad: Bad): void {
+  if (!edge || typeof edge !== 'object') return bad('(edge)', 'not an object');
+  for (const k of ['proxyPort', 'httpsPort', 'acmePort'] as const) {
+    if (!isInt(edge[k], 1, 65535)) bad(k, `${show(edge[k])} must be an integer from 1 to 65535`);
+  }
+  if (typeof edge.acmeHost !== 'string' || !isIPv4(edge.acmeHost)) bad('acmeHost', `${show(edge.acmeHost)} is not an IPv4 address`);
 }
 
 type Bad = (field: string, why: string) => void;

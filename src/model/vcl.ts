@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import Mustache from 'mustache';
 import { UserError } from '../errors.js';
-import { HEALTH_DEFAULTS, ROUTE_TIMEOUT_DEFAULTS, validateRoutingTable, type RouteTimeouts, type RoutingTable } from './routing.js';
+import { EDGE_DEFAULTS, HEALTH_DEFAULTS, ROUTE_TIMEOUT_DEFAULTS, validateRoutingTable, type RouteTimeouts, type RoutingTable } from './routing.js';
 
 /** The first backend is Varnish's default; it is never routed to. Its prefix is not one of ours. */
 export const PLACEHOLDER_BACKEND = 'cmx_unrouted';
+
+/** cloudmatrix's HTTP-01 responder on the manager; declared only when an app uses it (an unused backend does not compile). */
+export const ACME_BACKEND = 'cmx_acme';
 
 /** The templates as data (read by adapters/vcl-templates.ts); `source` names them in errors. */
 export type VclTemplates = { source: string; main: string; partials: Record<string, string> };
@@ -26,6 +29,14 @@ export type VclView = {
   maxRetries: number;
   hostTree: HostNode;
   pathRoutes: PathRoute[];
+  proxyPort: number;
+  /** `:6443` in the lab, empty on 443 */
+  httpsPortSuffix: string;
+  acmeBackend: string;
+  /** the responder, when an app has `tls: acme` */
+  acme: { host: string; port: string } | null;
+  /** apps with TLS: HTTP-01 challenges to the responder (acme), plain HTTP redirected (redirect) */
+  tlsApps: { keyword: 'if' | 'elsif'; app: string; acme: boolean; redirect: boolean }[];
 };
 type Target = { app: string; select: string };
 export type HostRoute = Target & { keyword: 'if' | 'elsif'; host: string };
@@ -173,9 +184,14 @@ export function vclView(table: RoutingTable): VclView {
     regex: pathRegex(path),
   }));
   const retries = retryView(directors);
+  const edge = table.edge ?? EDGE_DEFAULTS;
+  const tlsApps = apps
+    .filter((a) => a.httpsRedirect || a.acmeChallenge)
+    .map((a, k) => ({ keyword: (k === 0 ? 'if' : 'elsif') as 'if' | 'elsif', app: a.name, acme: !!a.acmeChallenge, redirect: !!a.httpsRedirect }));
   return {
     routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostTree: hostTree(hosts), pathRoutes,
-    retries, maxRetries: MAX_RETRIES,
+    retries, maxRetries: MAX_RETRIES, proxyPort: edge.proxyPort, httpsPortSuffix: edge.httpsPort === 443 ? '' : `:${edge.httpsPort}`,
+    acmeBackend: ACME_BACKEND, acme: tlsApps.some((a) => a.acme) ? { host: edge.acmeHost, port: String(edge.acmePort) } : null, tlsApps,
   };
 }
 
@@ -214,8 +230,10 @@ export function routingHash(table: RoutingTable): string {
       return [
         a.name, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null],
         backends, [t.connectMs, t.firstByteMs, t.betweenBytesMs, a.maxConnections ?? null],
+        // Only when set, so that the hash of a table without TLS stays what it was.
+        ...(a.httpsRedirect || a.acmeChallenge ? [[!!a.httpsRedirect, !!a.acmeChallenge]] : []),
       ];
     })
     .sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(apps)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(table.edge ? [apps, table.edge] : apps)).digest('hex');
 }

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { varnishdsUnderTest, type Varnishd } from '../../src/adapters/varnish/builds.js';
 import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
@@ -57,7 +58,29 @@ const scenarios: Record<string, RoutingTable> = {
   directors: {
     apps: [app('f', [1, 2], { director: 'fallback' }), app('h', [3], { director: 'hash', hashBy: 'url' }), app('r', [4], { director: 'random' })],
   },
+  // The PROXY listener's port is given per run (@CMX_PROXY_PORT@); the responder is s9.
+  'https-edge': {
+    apps: [
+      app('r', [1], { acmeChallenge: true, httpsRedirect: true }),
+      app('a', [2], { acmeChallenge: true }),
+      app('p', [3]),
+      app('q', [4], { paths: ['/q/'], httpsRedirect: true }),
+    ],
+    edge: { proxyPort: 1, httpsPort: 6443, acmeHost: '192.0.2.9', acmePort: 1009 },
+  },
 };
+
+/** A port free on loopback now, for a listener the case declares (@CMX_PROXY_PORT@). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 function vclForVarnishtest(table: RoutingTable): string {
   return renderVcl(table, readVclTemplates())
@@ -66,12 +89,14 @@ function vclForVarnishtest(table: RoutingTable): string {
 }
 
 /**
- * The cases are written for varnishtest 6.0+. 4.1's calls the reason phrase `resp.msg`, and its
- * txreq sends no Host unless told (so it has no `-nohost`): the same requests, in its words.
+ * The cases are written for varnishtest 6.0+. 4.1's calls the reason phrase `resp.msg`, its
+ * txreq sends no Host unless told (so it has no `-nohost`), and it always opens its own listener:
+ * the same requests, in its words.
  */
 function vtcDialect(v: Varnishd, vtc: string): string {
   if (!v.version || v.version.major >= 5) return vtc;
-  return vtc.replace(/\bresp\.reason\b/g, 'resp.msg').replace(/ -nohost\b/g, '');
+  // 4.1's varnishtest adds its own `-a 127.0.0.1:0` even when -arg has one (6.0+ only then).
+  return vtc.replace(/\bresp\.reason\b/g, 'resp.msg').replace(/ -nohost\b/g, '').replace('-arg "-a 127.0.0.1:0 -a ', '-arg "-a ');
 }
 
 function varnishtest(v: Varnishd, file: string): Promise<{ code: number; output: string }> {
@@ -95,9 +120,14 @@ for (const v of found) describe(`varnishtest: the rendered VCL against mock back
   for (const file of files) {
     const name = file.slice(0, -4);
     it(name, async () => {
-      const table = scenarios[name];
+      let table = scenarios[name];
       assert.ok(table, `no scenario for ${file}`);
-      const vtc = readFileSync(join(VTC_DIR, file), 'utf8');
+      let vtc = readFileSync(join(VTC_DIR, file), 'utf8');
+      if (vtc.includes('@CMX_PROXY_PORT@') && table.edge) {
+        const port = await freePort();
+        table = { ...table, edge: { ...table.edge, proxyPort: port } };
+        vtc = vtc.replaceAll('@CMX_PROXY_PORT@', String(port));
+      }
       assert.ok(vtc.includes('-vcl {@CMX_VCL@}'), `${file} has no "-vcl {@CMX_VCL@}"`);
       const dir = mkdtempSync(join(tmpdir(), 'cmx-vtc-'));
       try {

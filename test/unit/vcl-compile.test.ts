@@ -52,7 +52,12 @@ const variants: Record<string, RoutingTable> = {
       app('solo', { backends: [{ container: 's', node: 'n', address: '10.0.0.9', port: 80 }] }),
     ],
   },
-  'probe settings at their bounds': {
+  'tls apps: acme and manual, redirect and allow, on 443': {
+    apps: [app('r', { acmeChallenge: true, httpsRedirect: true, paths: ['/r/'] }), app('a', { acmeChallenge: true }), app('m', { httpsRedirect: true }), app('plain')],
+    edge: { proxyPort: 6086, httpsPort: 443, acmeHost: '127.0.0.1', acmePort: 8702 },
+  },
+  'tls redirect without acme (no responder backend)': { apps: [app('m', { httpsRedirect: true })] },
+    'probe settings at their bounds': {
     apps: [app('web', { health: { path: '/h?a=1&b=%20', intervalMs: 100, timeoutMs: 1, window: 64, threshold: 64 } })],
   },
 };

@@ -100,7 +100,7 @@ test('host routing: exact match on the normalised Host, one branch per host', ()
   has(vcl, 'sub cmx_route_host { if (req.http.host == "web.test") { set req.http.X-Cloudmatrix-App = "web"; set req.backend_hint = dr__web.backend(); }');
   has(vcl, 'elsif (req.http.host == "www.web.test") { set req.http.X-Cloudmatrix-App = "web";');
   has(vcl, 'elsif (req.http.host == "api.matrix.test") { set req.http.X-Cloudmatrix-App = "api";');
-  has(vcl, 'call cmx_route_host; if (!req.http.X-Cloudmatrix-App) { call cmx_route_path; } if (!req.http.X-Cloudmatrix-App) { return (synth(404, "Unknown host")); }');
+  has(vcl, 'call cmx_route_host; if (req.http.X-Cloudmatrix-App) { call cmx_tls_host; } else { call cmx_route_path; } if (!req.http.X-Cloudmatrix-App) { return (synth(404, "Unknown host")); }');
 });
 
 /** Follows the tree as Varnish would (PCRE and JS agree on these tiny patterns). */

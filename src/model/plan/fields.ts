@@ -12,6 +12,7 @@ export const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}
 
 export const DIRECTORS = ['round_robin', 'fallback', 'random', 'hash'] as const;
 export const HASH_BY = ['client', 'url'] as const;
+export const HTTPS_MODES = ['redirect', 'allow'] as const;
 export const DEFAULT_DOMAIN = 'matrix.test';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HEALTH = { path: '/', interval: '2s', timeout: '1s' } as const;
@@ -39,6 +40,8 @@ export const MESSAGES = {
   director: `expected one of ${DIRECTORS.join(', ')}`,
   hashBy: `expected one of ${HASH_BY.join(', ')}`,
   image: 'expected an image reference like cloud/app:1.0',
+  tls: 'expected acme, off, or {cert: FILE, key: FILE}',
+  https: `expected one of ${HTTPS_MODES.join(', ')}`,
   list: 'expected a list',
   map: 'expected a map',
 } as const;

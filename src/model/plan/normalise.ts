@@ -26,6 +26,10 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
   if (raw.nodes !== undefined) app.nodes = raw.nodes;
   if (raw.hostPort !== undefined) app.hostPort = raw.hostPort;
   if (raw.maxConnections !== undefined) app.maxConnections = raw.maxConnections;
+  if (raw.tls !== 'off') {
+    app.tls = raw.tls;
+    app.https = raw.https;
+  }
   if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
   if (raw.autoscale !== undefined) {
     const a = raw.autoscale;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseReference } from '../image-ref.js';
 import {
   APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
-  HOSTNAME, MESSAGES as M, NODE_NAME, ROUTE_PATH,
+  HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH,
 } from './fields.js';
 
 const wholeNumber = (min: number, max: number, error: string) => z.int({ error }).min(min, { error }).max(max, { error });
@@ -64,6 +64,15 @@ export const autoscaleSchema = z
   )
   .describe('follow the request rate Varnish sees; needs replicas: {min, max}');
 
+export const manualTlsSchema = z
+  .strictObject(
+    {
+      cert: z.string({ error: M.tls }).min(1, { error: M.tls }).describe('PEM certificate (chain) file, relative to the plan file'),
+      key: z.string({ error: M.tls }).min(1, { error: M.tls }).describe('PEM private key file, relative to the plan file'),
+    },
+    { error: M.tls },
+  );
+
 export const appSchema = z.strictObject(
   {
     image,
@@ -85,6 +94,10 @@ export const appSchema = z.strictObject(
     timeouts: timeoutsSchema,
     maxConnections: wholeNumber(1, 1_000_000, M.maxConnections).optional()
       .describe('open connections from Varnish to one replica at most; beyond it a request goes to another replica, then 503. Default: no limit'),
+    tls: z.union([z.enum(['acme', 'off'], { error: M.tls }), manualTlsSchema], { error: M.tls }).default('off')
+      .describe('HTTPS at the router: acme (a certificate per host from the ACME directory), {cert, key} files, or off'),
+    https: z.enum(HTTPS_MODES, { error: M.https }).default('redirect')
+      .describe('with tls: redirect plain HTTP to https (301), or allow both'),
   },
   { error: M.map },
 );
@@ -109,6 +122,7 @@ export const KNOWN_KEYS = {
   timeouts: Object.keys(timeoutsSchema.unwrap().shape),
   replicas: Object.keys(replicaRangeSchema.shape),
   autoscale: Object.keys(autoscaleSchema.shape),
+  tls: Object.keys(manualTlsSchema.shape),
 };
 
 /** The JSON Schema of the plan file, for editors (plans/plan.schema.json). */

@@ -31,6 +31,8 @@ export interface AutoscaleSpec {
   scaleDownDelayMs: number;
 }
 
+export type TlsSpec = 'acme' | { cert: string; key: string };
+
 /** One app of a plan, every default filled in. */
 export interface AppSpec {
   name: string;
@@ -58,6 +60,10 @@ export interface AppSpec {
   timeouts?: TimeoutsSpec;
   /** Varnish connections to one replica at most; absent: no limit */
   maxConnections?: number;
+  /** HTTPS at the router: off (default), acme, or certificate and key files (as written) */
+  tls?: TlsSpec;
+  /** with tls: plain HTTP is redirected (default) or allowed */
+  https?: 'redirect' | 'allow';
 }
 
 export interface Plan {
