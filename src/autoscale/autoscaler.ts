@@ -38,6 +38,8 @@ export interface AutoscalerDeps {
   /** replicas that can serve now (running, known-good, on a node that answers) and how many the nodes that answer can hold */
   live(plan: string, app: AppSpec): Promise<{ serving: number; capacity: number; unreachable: string[] }>;
   writeRates(rates: Record<string, { requestsPerSecond: number; windowMs: number }>, at: number): void;
+  /** when the autoscaler stops */
+  close?(): void;
 }
 
 export interface AutoscalerOptions {
@@ -93,6 +95,7 @@ export class Autoscaler {
       });
     }
     await this.acting;
+    this.deps.close?.();
   }
 
   /** Waits for a scaling in progress (tests). */
@@ -207,6 +210,8 @@ export function autoscaled(plans: readonly NamedPlan[]): Scaled[] {
 export function liveAutoscalerDeps(config: Config, log: (line: string) => void): AutoscalerDeps {
   const store = new ScaleStore(config.stateDir, (m) => log(`warning: ${m}`));
   const lock = join(config.stateDir, 'deploy.lock');
+  // One pooled SSH connection per node for the replica counts, as watch keeps for its events.
+  let engines: NodeEngines | null = null;
   return {
     plans: () => new PlanStore(config.stateDir).list(),
     entries: () => store.entries(),
@@ -222,19 +227,16 @@ export function liveAutoscalerDeps(config: Config, log: (line: string) => void):
       return !outcome || outcome.result !== 'failed';
     },
     async live(plan, app) {
-      const engines = new NodeEngines(config);
-      try {
-        const cluster = await readCluster(await listNodes(config), engines);
-        const good = knownGoodOf(config.stateDir, cluster.containers).isGood;
-        const answering = new Set(cluster.nodes.filter((n) => n.reachable).map((n) => n.name));
-        const allowed = app.nodes ? new Set(app.nodes.map((n) => n.toLowerCase())) : null;
-        const eligible = [...answering].filter((n) => allowed === null || allowed.has(n.toLowerCase())).length;
-        const serving = cluster.containers.filter((c) => c.plan === plan && c.app === app.name && routable(c) && good(c.id) && answering.has(c.node)).length;
-        return { serving, capacity: eligible * (app.hostPort !== undefined ? 1 : app.maxPerNode), unreachable: cluster.unreachable.map((u) => u.node) };
-      } finally {
-        engines.closeAll();
-      }
+      engines ??= new NodeEngines(config);
+      const cluster = await readCluster(await listNodes(config), engines);
+      const good = knownGoodOf(config.stateDir, cluster.containers).isGood;
+      const answering = new Set(cluster.nodes.filter((n) => n.reachable).map((n) => n.name));
+      const allowed = app.nodes ? new Set(app.nodes.map((n) => n.toLowerCase())) : null;
+      const eligible = [...answering].filter((n) => allowed === null || allowed.has(n.toLowerCase())).length;
+      const serving = cluster.containers.filter((c) => c.plan === plan && c.app === app.name && routable(c) && good(c.id) && answering.has(c.node)).length;
+      return { serving, capacity: eligible * (app.hostPort !== undefined ? 1 : app.maxPerNode), unreachable: cluster.unreachable.map((u) => u.node) };
     },
+    close: () => engines?.closeAll(),
     writeRates: (apps, at) => store.writeRates({ sampledAt: new Date(at).toISOString(), apps }),
   };
 }
