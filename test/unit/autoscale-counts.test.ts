@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScaleStore } from '../../src/adapters/store/scale-state.js';
@@ -65,6 +65,8 @@ test('counts are kept under the state dir; a failed app keeps its count; autosca
   const dir = mkdtempSync(join(tmpdir(), 'cmx-scale-'));
   const store = new ScaleStore(dir);
   const checked: CheckedPlan = { file: 'p.yaml', name: 'p', plan: plan([web, api]), hash: 'h', source: { file: 'p.yaml', locate: () => ({ line: 1, col: 1 }) } };
+  keepCounts(dir, countedPlan(dir, { ...checked, plan: plan([api]) }, 'deploy'), []);
+  assert.equal(existsSync(store.path), false, 'fixed counts only: no file');
   keepCounts(dir, countedPlan(dir, checked, 'deploy'), []);
   assert.equal(store.entries()['p/web']!.replicas, 1);
   const up = countedPlan(dir, checked, 'autoscale', { app: 'web', replicas: 4 });

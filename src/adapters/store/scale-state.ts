@@ -45,6 +45,7 @@ export class ScaleStore {
   /** Replaces the plan's entries (keys `<plan>/...`) by `entries`, and counts an autoscale change. */
   replacePlan(plan: string, entries: Record<string, ScaleEntry>, decision?: { app: string; direction: 'up' | 'down' }): void {
     const f = this.read();
+    const before = JSON.stringify(f);
     for (const k of Object.keys(f.apps)) if (k.startsWith(`${plan}/`)) delete f.apps[k];
     Object.assign(f.apps, entries);
     if (decision) {
@@ -52,7 +53,8 @@ export class ScaleStore {
       d[decision.direction]++;
       f.decisions[decision.app] = d;
     }
-    writeJson(this.path, f);
+    // Plans without ranges leave no file behind.
+    if (JSON.stringify(f) !== before) writeJson(this.path, f);
   }
 
   decisions(): Record<string, { up: number; down: number }> {
