@@ -3,6 +3,7 @@ import type { LockHolder } from '../adapters/store/lock.js';
 import type { DeployReport } from '../deploy/deploy.js';
 import type { AppStatus, RouteRow } from '../deploy/observe.js';
 import type { RegistryRepo } from '../images/list.js';
+import type { CertRow } from '../tls/list.js';
 
 /** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
 export interface NodeView {
@@ -44,6 +45,8 @@ export interface ApiDeps {
   history(): Promise<DeployRecord[]>;
   /** absent: no autoscale metrics */
   autoscale?(): Promise<AutoscaleView>;
+  /** absent: no certificate metrics (no tls in the config) */
+  certs?(): Promise<CertRow[]>;
   /** the holder of the deploy lock when a live process holds it */
   lockHolder(): LockHolder | null;
   deploy(opts: { planFile: string; dryRun: boolean; log: Log }): Promise<DeployReport>;

@@ -41,6 +41,7 @@ export function liveDeps(config: Config, token: string, version: string, log: (l
       const store = new ScaleStore(config.stateDir, (m) => log(`warning: ${m}`));
       return { rates: store.rates(), decisions: store.decisions() };
     },
+    ...(config.tls ? { certs: async () => (await import('../tls/list.js')).listCertificates(config) } : {}),
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
     deploy: ({ planFile, dryRun, log: progress }) => deployPlan(config, { planFile, dryRun, log: progress }),
     prepareRollback(app, to) {

@@ -4,6 +4,7 @@ import type { ResyncOutcome } from '../watch/watcher.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 import { autoscaleMetrics } from './metrics-autoscale.js';
+import { tlsMetrics } from './metrics-tls.js';
 
 const SCRAPE_CACHE_MS = 5000;
 
@@ -18,7 +19,7 @@ export interface ApiMetrics {
  * The API's Prometheus metrics. Node, app and history figures are read when scraped, through
  * a short cache; a source that fails leaves its series out and counts the failure.
  */
-export function createMetrics(deps: Pick<ApiDeps, 'nodes' | 'apps' | 'history' | 'autoscale'>, opts: { defaults?: boolean } = {}): ApiMetrics {
+export function createMetrics(deps: Pick<ApiDeps, 'nodes' | 'apps' | 'history' | 'autoscale' | 'certs'>, opts: { defaults?: boolean } = {}): ApiMetrics {
   const registry = new Registry();
   if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: 'cloudmatrix_api_' });
   const nodes = cached(deps.nodes, SCRAPE_CACHE_MS);
@@ -72,6 +73,7 @@ export function createMetrics(deps: Pick<ApiDeps, 'nodes' | 'apps' | 'history' |
   perApp('cloudmatrix_app_healthy_replicas', 'Replicas that answer their health check from the manager', (a) => a.healthy);
   perApp('cloudmatrix_app_desired_replicas', 'Replicas the plan asks for', (a) => a.desired);
   autoscaleMetrics(registry, apps, deps.autoscale && cached(deps.autoscale, SCRAPE_CACHE_MS), guarded);
+  if (deps.certs) tlsMetrics(registry, cached(deps.certs, SCRAPE_CACHE_MS), guarded);
   return {
     registry,
     deployEnded(kind, outcome, seconds) {

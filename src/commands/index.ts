@@ -17,6 +17,7 @@ import { registerRollback } from './rollback.js';
 import { registerUndeploy } from './undeploy.js';
 import { registerServe } from './serve.js';
 import { registerGit } from './git.js';
+import { registerCerts } from './certs.js';
 import { registerScale } from './scale.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
@@ -40,4 +41,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerGit(program);
   registerScale(program);
+  registerCerts(program);
 }

@@ -21,6 +21,8 @@ import { checkedPlan, resolveImages, type CheckedPlan } from './preflight.js';
 import { takeDeployLock } from './deploy-lock.js';
 import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
+import { certificatesAfterDeploy, checkTlsOfPlan } from '../tls/deploy-step.js';
+import type { CertOutcome } from '../tls/certificates.js';
 
 export interface DeployOptions {
   planFile: string;
@@ -54,6 +56,8 @@ export interface DeployReport {
   apps: AppOutcome[];
   reloads: number;
   durationMs: number;
+  /** per host of the plan's tls apps: what happened to its certificate (never fails the deploy) */
+  certificates?: CertOutcome[];
 }
 
 /** Other deployed plans must not run an app of the same name or claim the same host. */
@@ -112,6 +116,7 @@ async function deployLocked(
   const store = new PlanStore(config.stateDir);
   const current: NamedPlan = { name: planName, plan };
   checkAgainstOtherPlans(current, store.list());
+  checkTlsOfPlan(config, checked);
   const images = await resolveImages(config, plan, checked.source, opts.pins);
   const digests = new Map([...images].map(([image, r]) => [image, r.digest]));
 
@@ -186,12 +191,13 @@ async function deployLocked(
     await proxy.apply(routingTable(plans, after.containers, isGood));
     const result = overallResult(outcomes);
     if (result !== 'failed') store.save(planName, plan);
+    const certificates = result !== 'failed' ? await certificatesAfterDeploy(config, plan, log) : [];
     try {
       keepCounts(config.stateDir, counted, outcomes);
     } catch (err) {
       warn(`the replica counts are not kept (${(err as Error).message}): the next deploy starts from the plan's`);
     }
-    const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0 };
+    const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0, ...(certificates.length ? { certificates } : {}) };
     try {
       new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, opts.note));
     } catch (err) {

@@ -11,6 +11,7 @@ import { VarnishRouter } from '../deploy/proxy.js';
 import { LABELS } from '../model/container-spec.js';
 import { routeChanges } from '../model/route-changes.js';
 import { routingTable } from '../model/routes.js';
+import { runCertificateRenewal } from '../tls/renewer.js';
 import type { RoutingTable } from '../model/routing.js';
 
 export type ResyncOutcome = 'reloaded' | 'unchanged' | 'skipped' | 'failed';
@@ -86,6 +87,7 @@ export class Watcher {
     let nextFull = 0;
     const autoscaling = this.opts.autoscale === false ? null
       : new Autoscaler(liveAutoscalerDeps(this.config, this.opts.log), { log: this.opts.log, signal }).run().catch((err: Error) => this.opts.log(`autoscale stopped: ${err.message}`));
+    const renewing = runCertificateRenewal(this.config, { log: this.opts.log, signal }).catch((err: Error) => this.opts.log(`certificate renewal stopped: ${err.message}`));
     try {
       while (!signal.aborted) {
         if (Date.now() >= nextFull) {
@@ -120,6 +122,7 @@ export class Watcher {
       signal.removeEventListener('abort', onAbort);
       this.close();
       await autoscaling;
+      await renewing;
     }
   }
 
