@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { NodeEngines } from '../adapters/docker.js';
 import { listNodes } from '../adapters/nodes.js';
 import { varnishstatCounters, type CounterSource } from '../adapters/request-counters.js';
-import { liveLockHolder } from '../adapters/store/lock.js';
+import { acquireLockWaiting, liveLockHolder, type Lock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { ScaleStore } from '../adapters/store/scale-state.js';
 import { decide, type AutoscalePolicy } from '../model/autoscale.js';
@@ -38,6 +38,8 @@ export interface AutoscalerDeps {
   /** replicas that can serve now (running, known-good, on a node that answers) and how many the nodes that answer can hold */
   live(plan: string, app: AppSpec): Promise<{ serving: number; capacity: number; unreachable: string[] }>;
   writeRates(rates: Record<string, { requestsPerSecond: number; windowMs: number }>, at: number): void;
+  /** takes the one-autoscaler lock (held until close); false when another process holds it */
+  claim?(): Promise<boolean>;
   /** when the autoscaler stops */
   close?(): void;
 }
@@ -68,6 +70,7 @@ export class Autoscaler {
   private acting: Promise<void> | null = null;
   private nextRepair = 0;
   private said = '';
+  private claimed = false;
   private readonly now: () => number;
 
   constructor(private readonly deps: AutoscalerDeps, private readonly opts: AutoscalerOptions) {
@@ -108,6 +111,13 @@ export class Autoscaler {
     const plans = this.deps.plans();
     const scaled = autoscaled(plans);
     if (scaled.length === 0) return 5000;
+    if (!this.claimed) {
+      this.claimed = (await this.deps.claim?.()) ?? true;
+      if (!this.claimed) {
+        this.sayOnce('autoscale: another watch (or serve --watch) runs the autoscaler; this one only routes');
+        return 30_000;
+      }
+    }
     const windows = scaled.map((s) => s.app.autoscale!.windowMs);
     const at = await this.sensor.sample(plans.flatMap((p) => p.plan.apps.map((a) => a.name)), Math.max(...windows));
     const rates = new Map(scaled.map((s) => [s.app.name, this.sensor.rate(s.app.name, s.app.autoscale!.windowMs, at)]));
@@ -116,7 +126,11 @@ export class Autoscaler {
       const r = rates.get(s.app.name);
       if (r !== null && r !== undefined) shown[s.app.name] = { requestsPerSecond: r, windowMs: s.app.autoscale!.windowMs };
     }
-    this.deps.writeRates(shown, at);
+    try {
+      this.deps.writeRates(shown, at);
+    } catch (err) {
+      this.sayOnce(`autoscale: cannot keep the rates: ${(err as Error).message}`);
+    }
     if (!this.acting) await this.decide(scaled, rates, at);
     return sampleEvery(windows);
   }
@@ -212,6 +226,7 @@ export function liveAutoscalerDeps(config: Config, log: (line: string) => void):
   const lock = join(config.stateDir, 'deploy.lock');
   // One pooled SSH connection per node for the replica counts, as watch keeps for its events.
   let engines: NodeEngines | null = null;
+  let mine: Lock | null = null;
   return {
     plans: () => new PlanStore(config.stateDir).list(),
     entries: () => store.entries(),
@@ -236,7 +251,18 @@ export function liveAutoscalerDeps(config: Config, log: (line: string) => void):
       const serving = cluster.containers.filter((c) => c.plan === plan && c.app === app.name && routable(c) && good(c.id) && answering.has(c.node)).length;
       return { serving, capacity: eligible * (app.hostPort !== undefined ? 1 : app.maxPerNode), unreachable: cluster.unreachable.map((u) => u.node) };
     },
-    close: () => engines?.closeAll(),
+    async claim() {
+      try {
+        mine = await acquireLockWaiting(join(config.stateDir, 'autoscale.lock'), `autoscaler (pid ${process.pid})`, 1000);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => {
+      engines?.closeAll();
+      mine?.release();
+    },
     writeRates: (apps, at) => store.writeRates({ sampledAt: new Date(at).toISOString(), apps }),
   };
 }

@@ -93,6 +93,17 @@ describe('autoscaler', () => {
     assert.equal(calls, 3, 'lock busy: decided again at each reading');
   });
 
+  it('only one autoscaler acts: one that cannot take the autoscaler lock only routes', async () => {
+    const lines: string[] = [];
+    let reads = 0;
+    const c = fakeCluster({ claim: async () => false, counters: { read: async () => (reads++, new Map()) } });
+    const scaler = new Autoscaler(c.deps, { log: (l) => lines.push(l), signal: new AbortController().signal });
+    assert.equal(await scaler.tick(), 30_000);
+    assert.equal(await scaler.tick(), 30_000);
+    assert.equal(reads, 0);
+    assert.deepEqual(lines, ['autoscale: another watch (or serve --watch) runs the autoscaler; this one only routes']);
+  });
+
   it('reads every 1/5 of the shortest window, 1 s to 5 s', () => {
     assert.equal(sampleEvery([30_000]), 5000);
     assert.equal(sampleEvery([5000, 30_000]), 1000);
