@@ -63,6 +63,11 @@ if command -v nft >/dev/null && nft list table inet "$NFT_TABLE" >/dev/null 2>&1
   nft delete table inet "$NFT_TABLE"
 fi
 
+# The sysctl lab up set for hitch's reloads, back to what it was.
+if [ -s "$LAB/tcp_migrate_req.orig" ]; then
+  sysctl -qw "net.ipv4.tcp_migrate_req=$(cat "$LAB/tcp_migrate_req.orig")" 2>/dev/null || true
+  rm -f "$LAB/tcp_migrate_req.orig"
+fi
 rm -f "$LAB"/*.pid "$LAB"/*/*.pid "$LAB"/*/docker.sock "$LAB/lab.json" 2>/dev/null || true
 # dockerd reuses "its" containerd when exec/containerd/containerd.pid names a live process: after
 # a crash that pid may belong to anything by now (pid_max is 32768 here), and dockerd then waits
