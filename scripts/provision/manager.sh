@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions a cloudmatrix manager VM (Vagrant): registry (read-only face with TLS and pull
-# credentials on the lab network, read-write face on loopback), dnsmasq DHCP, Varnish, Docker, an
+# credentials on the lab network, read-write face on loopback), dnsmasq DHCP, Varnish, hitch and
+# pebble (HTTPS with ACME certificates), Docker, an
 # nft table filtering what the nodes may reach, and the cloudmatrix config. The project is synced
 # at /cloudmatrix. Idempotent.
 set -euo pipefail
@@ -46,7 +47,7 @@ UNIT
 creds() { sed -E 's/.*"username": "([^"]*)", "password": "([^"]*)".*/\1:\2/' "$AUTH/$1.json"; }
 write_docker_auths "$STATE/docker-cli/config.json" "$MANAGER_IP:5000=$(creds pull)" "$PUSH=$(creds push)"
 
-write_nft_rules /etc/cloudmatrix/nft.rules "$NFT_TABLE" "$IFACE" "$MANAGER_IP" 5000 6081
+write_nft_rules /etc/cloudmatrix/nft.rules "$NFT_TABLE" "$IFACE" "$MANAGER_IP" 5000 6081 6443
 cat >/etc/systemd/system/cloudmatrix-nft.service <<UNIT
 [Unit]
 Description=cloudmatrix: what the nodes may reach on the manager
@@ -80,10 +81,60 @@ mkdir -p /etc/systemd/system/varnish.service.d
 cat >/etc/systemd/system/varnish.service.d/cloudmatrix.conf <<UNIT
 [Service]
 ExecStart=
-ExecStart=/usr/sbin/varnishd -F -a :6081 -T 127.0.0.1:6082 -S /etc/varnish/secret -f /etc/varnish/default.vcl -s malloc,256m -p vcl_cooldown=30 -p 'cc_command=%%D -O0 -g0'
+ExecStart=/usr/sbin/varnishd -F -a :6081 -a 127.0.0.1:6086,PROXY -p feature=+http2 -T 127.0.0.1:6082 -S /etc/varnish/secret -f /etc/varnish/default.vcl -s malloc,256m -p vcl_cooldown=30 -p 'cc_command=%%D -O0 -g0'
 UNIT
 [ -f /etc/varnish/default.vcl.orig ] || cp /etc/varnish/default.vcl /etc/varnish/default.vcl.orig
 write_boot_vcl /etc/varnish/default.vcl
+
+# HTTPS at the router: hitch terminates TLS on :6443 and hands each connection to Varnish's PROXY
+# listener (127.0.0.1:6086); cloudmatrix writes a PEM per host into $HITCH/hosts and SIGHUPs it.
+# Its workers run as _hitch; each listens with SO_REUSEPORT, and tcp_migrate_req keeps a reload
+# from resetting connections still queued on the old workers' sockets.
+HITCH=$STATE/hitch
+mkdir -p "$HITCH/hosts" "$HITCH/ocsp"
+chmod 700 "$HITCH"
+chown _hitch "$HITCH/ocsp"
+make_default_pem "$HITCH" "$MANAGER_IP"
+write_hitch_config /etc/hitch/cloudmatrix.conf 127.0.0.1:6086 "$HITCH/hosts" "$HITCH/default.pem" "h2, http/1.1" 0.0.0.0:6443
+hitch --test --config /etc/hitch/cloudmatrix.conf >/dev/null
+mkdir -p /etc/systemd/system/hitch.service.d
+cat >/etc/systemd/system/hitch.service.d/cloudmatrix.conf <<UNIT
+[Unit]
+ConditionPathExists=
+[Service]
+ExecStart=
+ExecStart=/usr/sbin/hitch --config /etc/hitch/cloudmatrix.conf --pidfile /run/hitch-cloudmatrix.pid
+PIDFile=/run/hitch-cloudmatrix.pid
+UNIT
+echo 'net.ipv4.tcp_migrate_req = 1' >/etc/sysctl.d/60-cloudmatrix-hitch.conf
+sysctl -q -p /etc/sysctl.d/60-cloudmatrix-hitch.conf || echo "warning: no net.ipv4.tcp_migrate_req (Linux < 5.14): a hitch reload may reset connections not yet accepted" >&2
+
+# The VM lab's ACME server: pebble, validating HTTP-01 through Varnish (:6081), with every name
+# resolved to the manager by pebble-challtestsrv; never PEBBLE_VA_ALWAYS_VALID. pebble makes a new
+# root at each start: it is written to $STATE/acme-root.pem below (curl --cacert).
+make_server_cert "$TLS" "$STATE/pebble" "IP:127.0.0.1,DNS:localhost"
+write_pebble_config /etc/cloudmatrix/pebble.json 127.0.0.1:14000 127.0.0.1:15000 "$STATE/pebble.crt" "$STATE/pebble.key" 6081 6443
+cat >/etc/systemd/system/cloudmatrix-acme-dns.service <<UNIT
+[Unit]
+Description=cloudmatrix lab: DNS for pebble, every name is the manager
+After=network.target
+[Service]
+ExecStart=/usr/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 127.0.0.1:8053 -http01 "" -https01 "" -tlsalpn01 "" -management 127.0.0.1:8055
+Restart=always
+[Install]
+WantedBy=multi-user.target
+UNIT
+cat >/etc/systemd/system/cloudmatrix-pebble.service <<UNIT
+[Unit]
+Description=cloudmatrix lab: pebble, the ACME server
+After=network.target cloudmatrix-acme-dns.service varnish.service
+[Service]
+Environment=PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0
+ExecStart=/usr/bin/pebble -config /etc/cloudmatrix/pebble.json -dnsserver 127.0.0.1:8053
+Restart=always
+[Install]
+WantedBy=multi-user.target
+UNIT
 
 (umask 077; [ -s "$STATE/api.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/api.token")
 CFG_STATE_DIR=$STATE CFG_REGISTRY=$MANAGER_IP:5000 CFG_LEASES=$STATE/dnsmasq.leases \
@@ -92,11 +143,16 @@ CFG_VARNISH_ADMIN=127.0.0.1:6082 CFG_VARNISH_SECRET=/etc/varnish/secret CFG_VARN
 CFG_VARNISH_NAME= CFG_LOCAL_DOCKER=/var/run/docker.sock CFG_API_TOKEN=$STATE/api.token \
 CFG_REGISTRY_PUSH=$PUSH CFG_REGISTRY_CA=$TLS/ca.crt \
 CFG_REGISTRY_PULL_CREDS=$AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$AUTH/push.json \
+CFG_TLS_JSON="{\"listen\": \"0.0.0.0:6443\", \"hostsDir\": \"$HITCH/hosts\", \"hitchPidFile\": \"/run/hitch-cloudmatrix.pid\"}" \
+CFG_ACME_JSON="{\"directory\": \"https://127.0.0.1:14000/dir\", \"email\": \"ops@cloudmatrix.test\", \"caBundle\": \"$TLS/ca.crt\", \"rootFile\": \"$STATE/acme-root.pem\", \"responder\": \"127.0.0.1:8702\"}" \
   write_cloudmatrix_config "$STATE/config.json"
 
 systemctl daemon-reload
-systemctl enable --now cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker
-systemctl restart cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker varnish
+systemctl enable --now cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker hitch cloudmatrix-acme-dns cloudmatrix-pebble
+systemctl restart cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker varnish hitch cloudmatrix-acme-dns cloudmatrix-pebble
+acme_root() { curl -fsS --max-time 2 --cacert "$TLS/ca.crt" https://127.0.0.1:15000/roots/0 -o "$STATE/acme-root.pem.tmp"; }
+for _ in $(seq 1 100); do acme_root && break; sleep 0.2; done
+mv "$STATE/acme-root.pem.tmp" "$STATE/acme-root.pem"
 ln -sf "$SRC/bin/cloudmatrix.js" /usr/local/bin/cloudmatrix
 (cd "$SRC" && [ -d node_modules ] || npm ci --no-audit --no-fund)
-echo "manager ready: registry https://$MANAGER_IP:5000 (read-only) and $PUSH, varnish :6081, DHCP on $IFACE, nft table inet $NFT_TABLE"
+echo "manager ready: registry https://$MANAGER_IP:5000 (read-only) and $PUSH, varnish :6081, hitch :6443, pebble https://127.0.0.1:14000/dir, DHCP on $IFACE, nft table inet $NFT_TABLE"
