@@ -137,6 +137,8 @@ WantedBy=multi-user.target
 UNIT
 
 (umask 077; [ -s "$STATE/api.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/api.token")
+# The secret store's key (AES-256, base64 of 32 bytes, 0600); cloudmatrix makes it on first use too.
+(umask 077; [ -s "$STATE/secrets.key" ] || head -c 32 /dev/urandom | base64 >"$STATE/secrets.key")
 CFG_STATE_DIR=$STATE CFG_REGISTRY=$MANAGER_IP:5000 CFG_LEASES=$STATE/dnsmasq.leases \
 CFG_SSH_KEY=$STATE/id_ed25519 CFG_KNOWN_HOSTS=$SHARED/ssh/known_hosts CFG_DOCKER_SOCKET=/var/run/docker.sock \
 CFG_VARNISH_ADMIN=127.0.0.1:6082 CFG_VARNISH_SECRET=/etc/varnish/secret CFG_VARNISH_LISTEN=0.0.0.0:6081 \

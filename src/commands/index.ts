@@ -19,6 +19,7 @@ import { registerServe } from './serve.js';
 import { registerGit } from './git.js';
 import { registerCerts } from './certs.js';
 import { registerScale } from './scale.js';
+import { registerSecret } from './secret.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -42,4 +43,5 @@ export function registerCommands(program: Command): void {
   registerGit(program);
   registerScale(program);
   registerCerts(program);
+  registerSecret(program);
 }

@@ -28,6 +28,10 @@ export interface AppDeployContext {
   /** routes the app to exactly these backends (all other apps unchanged) and reloads Varnish */
   switchTo(app: string, backends: RouteBackend[]): Promise<void>;
   progress(app: string, node: string, message: string): void;
+  /** env vars from the secret store for the app's containers (only ever given to Docker's create) */
+  secretEnv?(app: string): Record<string, string>;
+  /** takes secret values out of a text that goes into a message (a container's last log lines) */
+  redact?(text: string): string;
   healthDeadlineMs: number;
   drainMs: number;
   /** how often a starting container is checked for an early exit */
@@ -67,7 +71,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   if (signal.aborted) throw new AppFailure('interrupted');
   const spec = containerSpec({
     name: a.name, app: a.app, plan: ctx.planName, revision: a.revision, image: `${repoName(image.ref)}@${image.digest}`,
-    containerPort: a.port, hostPort: a.hostPort ?? undefined, hostIp: node.ip, env: app.env,
+    containerPort: a.port, hostPort: a.hostPort ?? undefined, hostIp: node.ip, env: { ...app.env, ...ctx.secretEnv?.(app.name) },
   });
   let started;
   try {
@@ -75,7 +79,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
     if (id) created.set(id, a.node);
-    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(engine, id) : ''}`);
+    throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(ctx, engine, id) : ''}`);
   }
   created.set(started.id, a.node);
   ctx.progress(a.app, a.node, `started ${a.name} on ${node.ip}:${started.hostPort}`);
@@ -87,7 +91,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   } catch (err) {
     if (signal.aborted && !ctx.signal.aborted) throw new AppFailure('cancelled: another replica failed');
     if (err instanceof DeadlineError) throw new AppFailure(`${a.node}: ${a.name}: ${err.message}`);
-    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(engine, started.id)}`);
+    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(ctx, engine, started.id)}`);
   } finally {
     watching.abort();
   }
@@ -96,8 +100,9 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   return { action: a, id: started.id, backend: { container: a.name, node: a.node, address: node.ip, port: started.hostPort } };
 }
 
-async function logTail(engine: NodeEngine, id: string): Promise<string> {
-  const logs = await lastLogLines(engine, id);
+async function logTail(ctx: AppDeployContext, engine: NodeEngine, id: string): Promise<string> {
+  const raw = await lastLogLines(engine, id);
+  const logs = ctx.redact ? ctx.redact(raw) : raw;
   return logs ? `; last log lines: ${logs.split('\n').slice(-5).join(' | ')}` : '';
 }
 

@@ -17,7 +17,10 @@ import { deployApp, type AppOutcome } from './app-deploy.js';
 import { readCluster, toRunning, type Cluster } from './cluster.js';
 import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
-import { checkedPlan, resolveImages, type CheckedPlan } from './preflight.js';
+import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
+import { deploySecrets, type DeploySecrets } from '../secrets/secrets.js';
+import { planError } from '../model/plan/types.js';
+import { redact } from '../model/secrets.js';
 import { takeDeployLock } from './deploy-lock.js';
 import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
@@ -117,6 +120,7 @@ async function deployLocked(
   const current: NamedPlan = { name: planName, plan };
   checkAgainstOtherPlans(current, store.list());
   checkTlsOfPlan(config, checked);
+  const secrets = planSecrets(config, checked, log);
   const images = await resolveImages(config, plan, checked.source, opts.pins);
   const digests = new Map([...images].map(([image, r]) => [image, r.digest]));
 
@@ -140,7 +144,7 @@ async function deployLocked(
     const good = knownGoodOf(config.stateDir, cluster.containers, warn);
     const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
     if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
-    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry });
+    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry, secrets: secrets.fingerprints });
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
@@ -178,6 +182,8 @@ async function deployLocked(
         if (r.changed) log(`[${app}] varnish now routes to ${backends.length} backend(s) (${r.name})`);
       },
       progress: (app: string, node: string, message: string) => log(`[${app}] ${node}: ${message}`),
+      secretEnv: (app: string) => secrets.envOf(app),
+      redact: (text: string) => redact(text, secrets.values),
       healthDeadlineMs: opts.healthTimeoutMs ?? 60_000,
       drainMs: opts.drainMs ?? 1000,
       signal: abort.signal,
@@ -199,7 +205,7 @@ async function deployLocked(
     }
     const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0, ...(certificates.length ? { certificates } : {}) };
     try {
-      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, opts.note));
+      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note));
     } catch (err) {
       // The cluster already changed: a full disk must not turn a good deploy into a failed one.
       warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
@@ -215,6 +221,15 @@ async function deployLocked(
   }
 }
 
+/** The secrets the plan names, all set, or exit 2 naming each one that is not (before anything changes). */
+function planSecrets(config: Config, checked: CheckedPlan, log: (line: string) => void): DeploySecrets {
+  const secrets = deploySecrets(config.stateDir, checked.plan.apps, (m) => log(`warning: ${m}`));
+  if (secrets.missing.length) {
+    throw new PlanInvalid(secrets.missing.map((m) => planError(checked.source, ['apps', m.app, 'secrets', m.index], `secret ${m.name} is not set (cloudmatrix secret set ${m.name})`)));
+  }
+  return secrets;
+}
+
 /** Drops known-good records of containers that are gone from nodes that answered (never of a node that did not). */
 function forgetGone(store: KnownGoodStore, cluster: Cluster): void {
   const listed = new Set(cluster.containers.map((c) => c.id));
@@ -224,14 +239,14 @@ function forgetGone(store: KnownGoodStore, cluster: Cluster): void {
 
 function historyRecord(
   r: DeployReport, checked: CheckedPlan, kind: DeployRecord['kind'], images: Awaited<ReturnType<typeof resolveImages>>,
-  outcomes: AppOutcome[], t0: number, note?: string,
+  outcomes: AppOutcome[], t0: number, fingerprints: ReadonlyMap<string, string>, note?: string,
 ): DeployRecord {
   const byApp = new Map(outcomes.map((o) => [o.app, o]));
   const apps: AppDeployRecord[] = checked.plan.apps.map((app) => {
     const digest = images.get(app.image)?.digest ?? '';
     const o = byApp.get(app.name);
     return {
-      app: app.name, revision: appRevision(app, digest), image: app.image, digest, replicas: app.replicas,
+      app: app.name, revision: appRevision(app, digest, fingerprints), image: app.image, digest, replicas: app.replicas,
       result: o ? o.result : 'unchanged', ...(o?.error ? { error: o.error } : {}), spec: app,
     };
   });

@@ -6,6 +6,7 @@ import { readManifest } from './manifest.js';
 import { parseBridge, parseNodeCount, parseSubnet } from './options.js';
 import { varnishdOption } from './varnishd.js';
 import { runLabScript } from './run-script.js';
+import { ensureSecretKey } from '../adapters/store/secrets.js';
 import { labStatus } from './status.js';
 
 export interface LabUpOptions {
@@ -34,6 +35,7 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
   if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
     // Already up and healthy in this shape: leave the running nodes (and their containers) be.
     await runLabScript('install-packages.sh', {}, true);
+    ensureSecretKey(stateDir());
     console.log(`lab: already up on ${bridge} ${subnet} with ${nodes} node(s) (--recreate to rebuild it)`);
     return;
   }
@@ -47,6 +49,7 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
     CMX_SUBNET: subnet,
     CMX_LAB_VARNISHD: varnishd.path,
   });
+  ensureSecretKey(stateDir());
   if (varnishd.path !== 'varnishd') console.log(`lab: the router runs varnishd ${varnishd.version} (${varnishd.path})`);
 }
 

@@ -14,6 +14,8 @@ export interface DiffInput {
   digests: ReadonlyMap<string, string>;
   /** host:port of the private registry; start actions then carry the resolved image */
   registry?: string;
+  /** secret name -> fingerprint (secretFingerprint), for the apps' revisions */
+  secrets?: ReadonlyMap<string, string>;
 }
 
 export interface Diff {
@@ -68,7 +70,7 @@ function appActions(p: AppPlacement, input: DiffInput): Action[] {
 
 /** Desired placement against the running containers, as ordered actions (apps by name). */
 export function diff(input: DiffInput): Diff {
-  const revisions = new Map(input.plan.apps.map((a) => [a.name, appRevision(a, input.digests.get(a.image))]));
+  const revisions = new Map(input.plan.apps.map((a) => [a.name, appRevision(a, input.digests.get(a.image), input.secrets)]));
   const placement = place({ ...input, revisions });
   const groups = new Map<string, Action[]>();
   for (const p of placement.apps) groups.set(p.app.name, appActions(p, input));

@@ -32,11 +32,21 @@ function checkApp(app: AppSpec, written: Written, bad: Report): void {
     if (v !== undefined && (v < 1 || v > 3_600_000)) bad(at('timeouts', k), 'must be from 1ms to 1h');
   }
   checkReplicaRange(app, at, bad);
+  checkSecrets(app, at, bad);
   if (app.nodes?.length === 0) bad(at('nodes'), 'an empty list allows no node at all; leave nodes out to allow every node');
   const seen = new Set<string>();
   app.nodes?.forEach((n, i) => {
     if (seen.has(n.toLowerCase())) bad(at('nodes', i), `node ${n} is listed twice`);
     seen.add(n.toLowerCase());
+  });
+}
+
+function checkSecrets(app: AppSpec, at: (...rest: PathSegment[]) => PathSegment[], bad: Report): void {
+  const seen = new Set<string>();
+  app.secrets?.forEach((name, i) => {
+    if (seen.has(name)) bad(at('secrets', i), `secret ${name} is listed twice`);
+    else if (Object.hasOwn(app.env, name)) bad(at('secrets', i), `${name} is also set in env; a variable comes from one of them`);
+    seen.add(name);
   });
 }
 

@@ -3,6 +3,7 @@
 export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export const DURATION = /^[0-9]{1,7}(ms|s|m|h)$/;
 // RFC 1123 labels; no quote, brace, blank or newline can get through into a VCL string.
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -25,6 +26,7 @@ export const MESSAGES = {
   nodeName: 'expected a node name (letters, digits, ".", "_", "-")',
   envName: 'environment variable names are letters, digits and "_", not starting with a digit',
   envValue: 'expected a string (quote numbers and booleans in YAML)',
+  secretName: 'expected a secret name: upper-case letters, digits and "_", not starting with a digit',
   port: 'expected a port number 1-65535',
   replicas: 'expected a whole number >= 0',
   replicaMax: 'expected a whole number >= 1',

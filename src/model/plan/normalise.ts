@@ -30,6 +30,7 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
     app.tls = raw.tls;
     app.https = raw.https;
   }
+  if (raw.secrets.length > 0) app.secrets = raw.secrets;
   if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
   if (raw.autoscale !== undefined) {
     const a = raw.autoscale;

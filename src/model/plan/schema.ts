@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseReference } from '../image-ref.js';
 import {
   APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
-  HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH,
+  HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH, SECRET_NAME,
 } from './fields.js';
 
 const wholeNumber = (min: number, max: number, error: string) => z.int({ error }).min(min, { error }).max(max, { error });
@@ -98,6 +98,8 @@ export const appSchema = z.strictObject(
       .describe('HTTPS at the router: acme (a certificate per host from the ACME directory), {cert, key} files, or off'),
     https: z.enum(HTTPS_MODES, { error: M.https }).default('redirect')
       .describe('with tls: redirect plain HTTP to https (301), or allow both'),
+    secrets: list(pattern(SECRET_NAME, M.secretName)).default([])
+      .describe('names of secrets (cloudmatrix secret set NAME), passed to the containers as env vars of the same name'),
   },
   { error: M.map },
 );

@@ -64,6 +64,8 @@ export interface AppSpec {
   tls?: TlsSpec;
   /** with tls: plain HTTP is redirected (default) or allowed */
   https?: 'redirect' | 'allow';
+  /** names in the secret store, passed as env vars of the same name at create time; absent: none */
+  secrets?: string[];
 }
 
 export interface Plan {
