@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh Debian machine as root: lab up, build and push the example
-# images, deploy plans/hello.yaml, update Varnish, and show every app answering through it.
+# images, deploy plans/hello.yaml, update Varnish, and show every app answering through it; then
+# plans/https.yaml over HTTPS with a certificate from the lab's ACME server.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (the lab needs network namespaces)" >&2; exit 2; }
@@ -44,6 +45,15 @@ done
 show -H 'Host: hostinfo.matrix.test' http://127.0.0.1:6081/
 show -H 'Host: unknown.matrix.test' http://127.0.0.1:6081/ -o /dev/null -w '%{http_code} for an unknown host\n'
 
+step "6. HTTPS: plans/https.yaml asks for an ACME certificate (the lab's pebble validates it through Varnish)"
+cmx deploy-plan plans/https.yaml
+cmx certs
+root=$(node -e "console.log(JSON.parse(require('fs').readFileSync('/var/lib/cloudmatrix/config.json','utf8')).acme.rootFile)")
+show --cacert "$root" --resolve secure.matrix.test:6443:127.0.0.1 https://secure.matrix.test:6443/
+show -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -H 'Host: secure.matrix.test' http://127.0.0.1:6081/
+echo "+ openssl s_client -connect 127.0.0.1:6443 -servername secure.matrix.test | issuer, dates"
+openssl s_client -connect 127.0.0.1:6443 -servername secure.matrix.test </dev/null 2>/dev/null | openssl x509 -noout -issuer -subject -dates
+
 step "done"
 cat <<TEXT
 The dashboard and HTTP API: cloudmatrix serve --watch   (then open http://127.0.0.1:8700/ ;
@@ -51,5 +61,6 @@ the API token is in $(node -e "console.log(JSON.parse(require('fs').readFileSync
 (--watch keeps Varnish routing what runs: docker restart a container and see its new port routed)
 Try: cloudmatrix ps | cloudmatrix history | cloudmatrix routes
 The legacy plan (same apps and hosts): cloudmatrix undeploy hello && cloudmatrix deploy-plan plans/applications.plan
-Remove everything: cloudmatrix undeploy hello && cloudmatrix lab down
+HTTPS: cloudmatrix certs | cloudmatrix certs renew secure.matrix.test (curl --cacert $root ...)
+Remove everything: cloudmatrix undeploy https && cloudmatrix undeploy hello && cloudmatrix lab down
 TEXT
