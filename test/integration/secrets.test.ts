@@ -212,9 +212,10 @@ describe('secrets on the lab', () => {
     assert.deepEqual(list.filter((s: { name: string }) => ['GREETING', 'SECTEST_TOKEN'].includes(s.name)).map((s: { name: string; usedBy: string[] }) => [s.name, s.usedBy]),
       [['GREETING', ['sectest/secweb']], ['SECTEST_TOKEN', ['sectest/secother', 'sectest/secweb']]]);
     for (const { what, text } of seen) for (const v of ALL) assert.ok(!text.includes(v), `${what} shows a secret value`);
-    // The nodes' Docker data roots hold the containers' env (where the values must be); nothing else may.
+    // The nodes' dockerd data roots (docker/) and exec roots (exec/: containerd's OCI config.json) hold the
+    // containers' env, where the values must be; nothing else may.
     for (const v of ALL) {
-      const g = await sh('grep', ['-rlF', '--exclude=secrets.json', '--exclude-dir=docker', '--', v, config.stateDir, vcl]);
+      const g = await sh('grep', ['-rlF', '--exclude=secrets.json', '--exclude-dir=docker', '--exclude-dir=exec', '--', v, config.stateDir, vcl]);
       assert.equal(g.stdout, '', `${v.slice(0, 14)}... found in ${g.stdout}`);
       assert.equal(g.code, 1, g.stderr);
     }
