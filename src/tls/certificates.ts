@@ -210,6 +210,8 @@ function installManual(store: CertStore, group: TlsHost[], now: Date): { outcome
     return { outcomes: group.map((h) => ({ ...meta(h), action: 'kept' as const, notAfter: facts.notAfter.toISOString() })), changed: null };
   }
   store.install(file, `${cert.trim()}\n${key.trim()}\n`, group.map((h) => record(h, file, facts, now)));
+  // The pair was under another host's name before (the app's first host changed): that file goes.
+  if (current && 'file' in current && current.file !== file) store.removeUnused([current.file]);
   return { outcomes: group.map((h) => ({ ...meta(h), action: 'installed' as const, notAfter: facts.notAfter.toISOString() })), changed: facts.fingerprint };
 }
 

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
-import { servedFingerprint } from '../../src/adapters/tls/cert-store.js';
+import { CertStore, servedFingerprint } from '../../src/adapters/tls/cert-store.js';
+import { ensureCertificates } from '../../src/tls/certificates.js';
+import { runCertificateRenewal } from '../../src/tls/renewer.js';
 import { certFacts } from '../../src/model/tls/cert-facts.js';
 import type { CertRow } from '../../src/tls/list.js';
 import { issueLeaf, makeCa, type TestCa } from '../unit/helpers/openssl-certs.js';
@@ -223,5 +225,37 @@ describe('HTTPS at the router (hitch, pebble, Varnish)', () => {
     const again = await cli(['certs', 'renew', A]);
     assert.equal(again.code, 0, again.stderr + again.stdout);
     assert.equal((await certRows()).find((x) => x.host === A)?.status, 'ok');
+  });
+
+  it('watch: a host without a certificate (a new host) gets one in the next pass', async () => {
+    const store = new CertStore(config.stateDir, config.tls!.hostsDir, config.tls!.hitchPidFile);
+    const old = await servedFingerprint(config.tls!.listen, B);
+    store.remove([B]);
+    assert.equal((await certRows()).find((x) => x.host === B)?.status, 'missing');
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const pass = runCertificateRenewal(config, { log: (l) => lines.push(l), signal: stop.signal, everyMs: 250 });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (await certRows()).find((x) => x.host === B)?.status !== 'ok') await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      stop.abort();
+      await pass;
+    }
+    assert.equal((await certRows()).find((x) => x.host === B)?.status, 'ok', lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`${B}: asking`) && l.includes('no certificate yet')), lines.join('\n'));
+    const now = await servedFingerprint(config.tls!.listen, B);
+    assert.notEqual(now, old);
+    assert.equal((await httpsGet(B, acmeRoot)).status, 200);
+  });
+
+  it('renewal is due at two thirds of the certificate\'s life, not before', async () => {
+    const row = (await certRows()).find((x) => x.host === B)!;
+    const renewAt = Date.parse(row.renewAt!);
+    const before = await ensureCertificates(config, { only: [B], now: () => new Date(renewAt - 86_400_000) });
+    assert.deepEqual(before.map((o) => [o.host, o.action]), [[B, 'kept']]);
+    const due = await ensureCertificates(config, { only: [B], now: () => new Date(renewAt + 60_000) });
+    assert.deepEqual(due.map((o) => [o.host, o.action, o.reason?.slice(0, 10)]), [[B, 'issued', 'two thirds']]);
+    assert.equal((await httpsGet(B, acmeRoot)).fingerprint, await servedFingerprint(config.tls!.listen, B));
   });
 });

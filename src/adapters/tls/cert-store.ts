@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { EnvError } from '../../errors.js';
@@ -104,19 +104,27 @@ export class CertStore {
   remove(hosts: string[]): string[] {
     if (hosts.length === 0) return [];
     const all = this.records();
+    const files = hosts.flatMap((h) => [`${h}.pem`, ...(all[h] && 'file' in all[h] ? [all[h].file] : [])]);
     for (const h of hosts) delete all[h];
-    const used = new Set(Object.values(all).flatMap((r) => ('file' in r ? [r.file] : [])));
+    this.writeRecords(all);
+    return this.removeUnused(files);
+  }
+
+  /**
+   * Deletes these PEMs (named by cloudmatrix, never a scan of the dirs: a corrupt certs.json
+   * must not empty hitch's dir) from both dirs when no record names them any more.
+   */
+  removeUnused(files: readonly string[]): string[] {
+    const used = new Set(Object.values(this.records()).flatMap((r) => ('file' in r ? [r.file] : [])));
     const removed: string[] = [];
-    for (const dir of [join(this.dir, 'certs'), this.hostsDir]) {
-      if (!existsSync(dir)) continue;
-      for (const f of readdirSync(dir)) {
-        if (f.endsWith('.pem') && !used.has(f)) {
-          unlinkSync(join(dir, f));
-          if (dir === this.hostsDir) removed.push(f);
-        }
+    for (const f of new Set(files)) {
+      if (used.has(f) || !/^[a-z0-9.-]+\.pem$/.test(f)) continue;
+      for (const dir of [join(this.dir, 'certs'), this.hostsDir]) {
+        if (!existsSync(join(dir, f))) continue;
+        unlinkSync(join(dir, f));
+        if (dir === this.hostsDir) removed.push(f);
       }
     }
-    this.writeRecords(all);
     return removed;
   }
 
