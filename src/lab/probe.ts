@@ -45,15 +45,20 @@ export function dockerPing(socketPath: string, timeoutMs = 2000): Promise<boolea
   return httpOk({ socketPath, path: '/_ping' }, timeoutMs);
 }
 
+/** The CA file's contents; undefined when none is given, null when it cannot be read (the probe fails). */
+function readCa(caFile: string | undefined): Buffer | undefined | null {
+  try {
+    return caFile ? readFileSync(caFile) : undefined;
+  } catch {
+    return null;
+  }
+}
+
 /** The registry answers /v2/ (a 401 asking for credentials counts), over TLS checked against `caFile` when given. */
 export function registryPing(hostPort: string, caFile?: string, timeoutMs = 2000): Promise<boolean> {
   const [host, port] = hostPort.split(':');
-  let ca: Buffer | undefined;
-  try {
-    ca = caFile ? readFileSync(caFile) : undefined;
-  } catch {
-    return Promise.resolve(false);
-  }
+  const ca = readCa(caFile);
+  if (ca === null) return Promise.resolve(false);
   return new Promise((resolve) => {
     const options = { host, port: Number(port), path: '/v2/', method: 'GET', timeout: timeoutMs, ...(ca ? { ca } : {}) };
     const req = (ca ? tlsRequest : request)(options, (res) => {
@@ -68,12 +73,8 @@ export function registryPing(hostPort: string, caFile?: string, timeoutMs = 2000
 
 /** An https URL answers below 400 within the timeout, its certificate checked against `caFile` when given. */
 export function httpsOk(url: string, caFile?: string, timeoutMs = 2000): Promise<boolean> {
-  let ca: Buffer | undefined;
-  try {
-    ca = caFile ? readFileSync(caFile) : undefined;
-  } catch {
-    return Promise.resolve(false);
-  }
+  const ca = readCa(caFile);
+  if (ca === null) return Promise.resolve(false);
   return new Promise((resolve) => {
     const req = tlsRequest(url, { method: 'GET', timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
       res.resume();
