@@ -108,7 +108,16 @@ describe('router resilience', () => {
     try {
       const settled = Date.now() + 15_000;
       while (!/watching/.test(out) && Date.now() < settled) await sleep(100);
-      await sleep(1500); // its first resync: routing already matches, so it logs nothing
+      // The replicas restarted above may have new ports: wait until watch routes both (two
+      // distinct backends answer; a stale backend never does, its requests are retried elsewhere).
+      const seen = new Set<string>();
+      const routed = Date.now() + 20_000;
+      while (seen.size < 2 && Date.now() < routed) {
+        const a = await viaVarnish(HOST).catch(() => null);
+        if (a?.status === 200) seen.add(a.backend);
+        else await sleep(100);
+      }
+      assert.equal(seen.size, 2, `both replicas routed before the stop: ${[...seen].join(', ')}\n${out}`);
       const [victim] = await replicas();
       let killedAt = 0;
       const load = await closedLoop({ host: '127.0.0.1', port: 6081, hostHeader: HOST }, {

@@ -49,7 +49,7 @@ describe(`the lab's router on Varnish ${VERSION}`, { skip: built ? false : `Varn
     assert.equal(readManifest(stateDir())?.varnishd ?? 'varnishd', 'varnishd');
   });
 
-  it('comes up on 4.1, deploys, routes and fails over through it', async () => {
+  it('comes up on 4.1, deploys, lists routes with health, compile-checks and undeploys through it', async () => {
     const up = await cli(['lab', 'up', '--nodes', String(lab.nodes.length), '--varnish', varnishd41]);
     assert.equal(up.code, 0, up.stderr + up.stdout);
     assert.match(up.stdout, new RegExp(`varnishd ${VERSION.replace(/\./g, '\\.')}`));
