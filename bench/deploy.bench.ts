@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
 import { containerSpec } from '../src/model/container-spec.js';
 import {
-  benchNodes, byDigest, containerEvents, prepull, registryImage, removeLabelled, run as runCmd, say, timedDeploy,
+  benchNodes, byDigest, containerEvents, prepull, registryImage, clearPlan, removeLabelled, run as runCmd, say, timedDeploy,
   undeployQuietly, waitHttp, type BenchNode, type TimedDeploy,
 } from './deploy/common.js';
 import { median, type BenchResult } from './lib.js';
@@ -114,8 +114,7 @@ function breakdown(d: TimedDeploy): string {
 }
 
 async function cleanAll(config: Config, nodes: readonly BenchNode[]): Promise<void> {
-  await undeployQuietly(config, PLAN);
-  await removeLabelled(nodes, `cloudmatrix.plan=${PLAN}`);
+  await clearPlan(config, nodes, PLAN);
   await removeLabelled(nodes, `${BENCH_LABEL}=deploy-floor`);
   await removeLabelled(nodes, `${BENCH_LABEL}=deploy-seq`);
 }

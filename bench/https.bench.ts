@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { ensureCertificates } from '../src/tls/certificates.js';
-import { benchNodes, prepull, registryImage, removeLabelled, say, timedDeploy, undeployQuietly } from './deploy/common.js';
+import { benchNodes, prepull, registryImage, clearPlan, removeLabelled, say, timedDeploy, undeployQuietly } from './deploy/common.js';
 import type { BenchResult } from './lib.js';
 import { percentile } from './router-load.js';
 
@@ -97,8 +97,7 @@ export async function run(): Promise<BenchResult[]> {
   const planFile = join(dir, `${PLAN}.yaml`);
   try {
     await prepull(nodes, await registryImage(config, 'images/simplewebapp1', 'cloud/simplewebapp1:1.0'));
-    await undeployQuietly(config, PLAN);
-    await removeLabelled(nodes, `cloudmatrix.plan=${PLAN}`);
+    await clearPlan(config, nodes, PLAN);
     writeFileSync(planFile, planYaml);
     const d = await timedDeploy(config, { planFile });
     const cert = d.report.certificates?.find((c) => c.host === HOST);

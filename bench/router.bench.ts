@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { benchNodes, prepull, registryImage, removeLabelled, say, sleep, timedDeploy, undeployQuietly, type BenchNode } from './deploy/common.js';
+import { benchNodes, prepull, registryImage, clearPlan, removeLabelled, say, sleep, timedDeploy, undeployQuietly, type BenchNode } from './deploy/common.js';
 import type { BenchResult } from './lib.js';
 import { closedLoop, percentile, showFailures, type LoadResult, type LoadTarget } from './router-load.js';
 
@@ -74,8 +74,7 @@ export async function run(): Promise<BenchResult[]> {
   const planFile = join(dir, `${PLAN}.yaml`);
   try {
     await prepull(nodes, await registryImage(config, 'images/simplewebapp1', 'cloud/simplewebapp1:1.0'));
-    await undeployQuietly(config, PLAN);
-    await removeLabelled(nodes, `cloudmatrix.plan=${PLAN}`);
+    await clearPlan(config, nodes, PLAN);
     writeFileSync(planFile, planYaml);
     await timedDeploy(config, { planFile });
     const two = await replicas(nodes);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
 import {
-  benchNodes, httpGet, prepull, registryImage, removeLabelled, say, sleep, timedDeploy, undeployQuietly, type BenchNode,
+  benchNodes, httpGet, prepull, registryImage, clearPlan, removeLabelled, say, sleep, timedDeploy, undeployQuietly, type BenchNode,
 } from './deploy/common.js';
 import type { BenchResult } from './lib.js';
 
@@ -132,8 +132,7 @@ export async function run(): Promise<BenchResult[]> {
     const v2 = await registryImage(config, 'images/simplewebapp2', V2);
     await prepull(nodes, v1);
     await prepull(nodes, v2);
-    await undeployQuietly(config, PLAN);
-    await removeLabelled(nodes, `cloudmatrix.plan=${PLAN}`);
+    await clearPlan(config, nodes, PLAN);
 
     writeFileSync(planFile, planYaml(V1));
     await timedDeploy(config, { planFile });

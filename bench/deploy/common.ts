@@ -137,6 +137,12 @@ export async function removeLabelled(nodes: readonly BenchNode[], label: string)
   return n;
 }
 
+/** A bench plan gone from the cluster: undeployed, and any container of it that undeploy left removed. */
+export async function clearPlan(config: Config, nodes: readonly BenchNode[], plan: string): Promise<void> {
+  await undeployQuietly(config, plan);
+  await removeLabelled(nodes, `cloudmatrix.plan=${plan}`);
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;
