@@ -73,13 +73,14 @@ write_boot_vcl "$LAB/boot.vcl"
 # %D (the compiler varnishd was built with) exists from Varnish 7.1; before, an explicit gcc line
 # keeps -O0 -g0. HTTP/2 exists from 5.0.
 VARNISH_HTTP2=(-p feature=+http2) HITCH_ALPN="h2, http/1.1"
-case "$("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9]*\.[0-9]*' | head -1)" in
-  varnish-[4-6].*|varnish-7.0) VARNISH_CC='exec gcc -std=gnu99 -O0 -g0 -fpic -shared -Wl,-x -o %o %s' ;;&
+VARNISH_VERSION=$("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9][0-9.]*' | head -1)
+case "$VARNISH_VERSION" in
+  varnish-[4-6].*|varnish-7.0|varnish-7.0.*) VARNISH_CC='exec gcc -std=gnu99 -O0 -g0 -fpic -shared -Wl,-x -o %o %s' ;;&
   varnish-4.*) VARNISH_HTTP2=() HITCH_ALPN="http/1.1" ;;
   varnish-*) ;;
   *) die "$VARNISHD -V names no Varnish version" ;;
 esac
-log "manager: varnishd $("$VARNISHD" -V 2>&1 | grep -o 'varnish-[0-9.]*' | head -1) ($VARNISHD)"
+log "manager: varnishd $VARNISH_VERSION ($VARNISHD)"
 "$VARNISHD" -n "$LAB/varnish" -P "$LAB/varnish.pid" \
   -a "127.0.0.1:$VARNISH_LISTEN_PORT" -a "$MANAGER_IP:$VARNISH_LISTEN_PORT" \
   -a "$VARNISH_PROXY,PROXY" "${VARNISH_HTTP2[@]}" \
