@@ -15,6 +15,10 @@ export function appRevision(app: AppSpec, digest: string | undefined, secrets: R
   ];
   // Appended only when used, so that the revisions of apps without them stay what they were.
   if (app.secrets?.length) parts.push({ secrets: [...app.secrets].sort().map((n) => [n, secrets.get(n) ?? '']) });
+  if (app.command) parts.push({ command: app.command });
+  if (app.entrypoint) parts.push({ entrypoint: app.entrypoint });
+  if (app.resources) parts.push({ resources: [app.resources.memory ?? null, app.resources.cpus ?? null] });
+  if (app.worker) parts.push({ worker: [app.health.startPeriod ?? null, app.health.command ?? null] });
   const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }

@@ -1,4 +1,5 @@
 import { HOSTNAME } from './fields.js';
+import { checkWorker } from './worker-checks.js';
 import { planError, type AppSpec, type PathSegment, type PlanError, type PlanSource } from './types.js';
 
 /** What the file said explicitly, as opposed to defaults. */
@@ -6,6 +7,10 @@ export interface Written {
   hosts: boolean;
   hashBy: boolean;
   maxPerNode: boolean;
+  /** the keys of the health map as written */
+  health?: string[];
+  /** port: given (without it, an app with a command is a worker) */
+  port?: boolean;
 }
 
 type Report = (path: PathSegment[], message: string) => void;
@@ -32,6 +37,7 @@ function checkApp(app: AppSpec, written: Written, bad: Report): void {
     if (v !== undefined && (v < 1 || v > 3_600_000)) bad(at('timeouts', k), 'must be from 1ms to 1h');
   }
   checkReplicaRange(app, at, bad);
+  checkWorker(app, written, bad);
   checkSecrets(app, at, bad);
   if (app.nodes?.length === 0) bad(at('nodes'), 'an empty list allows no node at all; leave nodes out to allow every node');
   const seen = new Set<string>();

@@ -17,6 +17,8 @@ export const HTTPS_MODES = ['redirect', 'allow'] as const;
 export const DEFAULT_DOMAIN = 'matrix.test';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HEALTH = { path: '/', interval: '2s', timeout: '1s' } as const;
+/** a worker (no port) is healthy once it ran this long without a restart */
+export const DEFAULT_START_PERIOD = '5s';
 // A LAN connect takes well under a millisecond; 2s still covers one lost SYN (retransmitted after 1s).
 export const DEFAULT_TIMEOUTS = { connect: '2s', firstByte: '30s', betweenBytes: '30s' } as const;
 export const DEFAULT_AUTOSCALE = { window: '30s', scaleDownDelay: '2m' } as const;
@@ -28,6 +30,11 @@ export const MESSAGES = {
   envValue: 'expected a string (quote numbers and booleans in YAML)',
   secretName: 'expected a secret name: upper-case letters, digits and "_", not starting with a digit',
   port: 'expected a port number 1-65535',
+  portOrNone: 'expected a port number 1-65535, or none for a worker',
+  argv: 'expected a non-empty list of strings (argv, no shell), e.g. [/app/bin/jobs, --queue, default]',
+  argvItem: 'expected a non-empty string',
+  memory: 'expected a memory size like 256M, 1.5G or 512K, or a whole number of bytes',
+  cpus: 'expected a number of CPUs like 0.5 or 2',
   replicas: 'expected a whole number >= 0',
   replicaMax: 'expected a whole number >= 1',
   replicasOrRange: 'expected a whole number >= 0 or a range {min, max}',

@@ -1,19 +1,30 @@
-import { DEFAULT_TIMEOUTS, durationMs } from './fields.js';
+import { DEFAULT_START_PERIOD, DEFAULT_TIMEOUTS, durationMs } from './fields.js';
+import { parseMemory } from '../sizes.js';
 import { normaliseImage } from './image.js';
 import type { RawApp } from './schema.js';
 import type { AppSpec, TimeoutsSpec } from './types.js';
 
+/**
+ * A worker: `port: none`, or no port key at all with a command or entrypoint (an app without
+ * either still gets the default port 8080, as every plan before workers did).
+ */
+export function isWorker(raw: RawApp, portWritten: boolean): boolean {
+  return raw.port === 'none' || (!portWritten && (raw.command !== undefined || raw.entrypoint !== undefined));
+}
+
 /** An app as the schema passed it, with the defaults that depend on its name and the domain. */
-export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec {
+export function normaliseApp(name: string, raw: RawApp, domain: string, portWritten = true): AppSpec {
+  const worker = isWorker(raw, portWritten);
+  const { startPeriod, command: healthCommand, ...health } = raw.health;
   const app: AppSpec = {
     name,
     image: normaliseImage(raw.image),
-    port: raw.port,
+    port: worker || raw.port === 'none' ? 0 : raw.port,
     replicas: typeof raw.replicas === 'number' ? raw.replicas : raw.replicas.min,
-    hosts: (raw.hosts ?? [`${name}.${domain}`]).map((h) => h.toLowerCase()),
+    hosts: (raw.hosts ?? (worker ? [] : [`${name}.${domain}`])).map((h) => h.toLowerCase()),
     paths: raw.paths,
     health: {
-      ...raw.health,
+      ...health,
       intervalMs: durationMs(raw.health.interval),
       timeoutMs: durationMs(raw.health.timeout),
     },
@@ -31,6 +42,23 @@ export function normaliseApp(name: string, raw: RawApp, domain: string): AppSpec
     app.https = raw.https;
   }
   if (raw.secrets.length > 0) app.secrets = raw.secrets;
+  if (raw.command !== undefined) app.command = raw.command;
+  if (raw.entrypoint !== undefined) app.entrypoint = raw.entrypoint;
+  if (raw.resources !== undefined && (raw.resources.memory !== undefined || raw.resources.cpus !== undefined)) {
+    app.resources = {};
+    if (raw.resources.memory !== undefined) app.resources.memory = parseMemory(raw.resources.memory) ?? undefined;
+    if (raw.resources.cpus !== undefined) app.resources.cpus = raw.resources.cpus;
+  }
+  if (worker) {
+    app.worker = true;
+    app.health.startPeriod = startPeriod ?? DEFAULT_START_PERIOD;
+    app.health.startPeriodMs = durationMs(app.health.startPeriod);
+    if (healthCommand !== undefined) app.health.command = healthCommand;
+  } else {
+    // kept for checkApps to refuse them on an app with a port
+    if (startPeriod !== undefined) app.health.startPeriod = startPeriod;
+    if (healthCommand !== undefined) app.health.command = healthCommand;
+  }
   if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
   if (raw.autoscale !== undefined) {
     const a = raw.autoscale;

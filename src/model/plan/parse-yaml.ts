@@ -25,7 +25,10 @@ function validApps(raw: unknown): [string, RawApp][] {
 
 function writtenOf(raw: unknown, name: string): Written {
   const app = isObj(raw) && isObj(raw.apps) && isObj(raw.apps[name]) ? raw.apps[name] : {};
-  return { hosts: app.hosts !== undefined, hashBy: app.hashBy !== undefined, maxPerNode: app.maxPerNode !== undefined };
+  return {
+    hosts: app.hosts !== undefined, hashBy: app.hashBy !== undefined, maxPerNode: app.maxPerNode !== undefined,
+    health: isObj(app.health) ? Object.keys(app.health) : [], port: app.port !== undefined,
+  };
 }
 
 /** A plan in YAML or JSON: schema errors, then the rules across fields, all collected. */
@@ -49,7 +52,7 @@ export function parseYamlPlan(text: string, file: string): ParsedPlan {
   const rawDomain = isObj(raw) && typeof raw.domain === 'string' && HOSTNAME.test(raw.domain) ? raw.domain : DEFAULT_DOMAIN;
   const domain = (parsed.success ? parsed.data.domain : rawDomain).toLowerCase();
   const entries = parsed.success ? Object.entries(parsed.data.apps) : validApps(raw);
-  const apps: AppSpec[] = entries.map(([name, app]) => normaliseApp(name, app, domain));
+  const apps: AppSpec[] = entries.map(([name, app]) => normaliseApp(name, app, domain, writtenOf(raw, name).port));
   const written = new Map(apps.map((a) => [a.name, writtenOf(raw, a.name)]));
   errors.push(...checkApps(apps, written, source, { hostPorts: true }));
   apps.sort(byName);

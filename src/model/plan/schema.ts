@@ -4,12 +4,19 @@ import {
   APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
   HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH, SECRET_NAME,
 } from './fields.js';
+import { badCpus, badMemory } from '../sizes.js';
 
 const wholeNumber = (min: number, max: number, error: string) => z.int({ error }).min(min, { error }).max(max, { error });
 const port = wholeNumber(1, 65535, M.port);
 const pattern = (re: RegExp, error: string) => z.string({ error }).regex(re, { error });
 const list = <T extends z.ZodType>(item: T) => z.array(item, { error: M.list });
 const duration = pattern(DURATION, M.duration);
+const argv = z.array(z.string({ error: M.argvItem }).min(1, { error: M.argvItem }), { error: M.argv }).min(1, { error: M.argv });
+const refined = <T extends z.ZodType>(base: T, bad: (v: unknown) => string | null) =>
+  base.superRefine((v, ctx) => {
+    const why = bad(v);
+    if (why) ctx.addIssue({ code: 'custom', message: why, input: v });
+  });
 
 const image = z
   .string({ error: M.image })
@@ -31,6 +38,8 @@ export const healthSchema = z
       timeout: duration.default(DEFAULT_HEALTH.timeout),
       threshold: wholeNumber(1, 64, M.probeCount).optional(),
       window: wholeNumber(1, 64, M.probeCount).optional(),
+      startPeriod: duration.optional().describe('workers: healthy once running this long without a restart (default 5s)'),
+      command: argv.optional().describe('workers: healthy when this argv exits 0 inside the container (docker exec), checked every interval'),
     },
     { error: M.map },
   )
@@ -64,6 +73,17 @@ export const autoscaleSchema = z
   )
   .describe('follow the request rate Varnish sees; needs replicas: {min, max}');
 
+export const resourcesSchema = z
+  .strictObject(
+    {
+      memory: refined(z.union([z.string(), z.number()], { error: M.memory }), badMemory).optional()
+        .describe('memory limit, reserved on the node: 256M, 1.5G, 512K (1024-based) or bytes'),
+      cpus: refined(z.number({ error: M.cpus }), badCpus).optional().describe('CPU limit (fractions allowed), reserved on the node'),
+    },
+    { error: M.map },
+  )
+  .describe("container limits; placement reserves them against each node's memory and CPUs and never overcommits");
+
 export const manualTlsSchema = z
   .strictObject(
     {
@@ -76,7 +96,11 @@ export const manualTlsSchema = z
 export const appSchema = z.strictObject(
   {
     image,
-    port: port.default(DEFAULT_PORT).describe('port the app listens on inside the container'),
+    port: z.union([port, z.literal('none')], { error: M.portOrNone }).default(DEFAULT_PORT)
+      .describe('port the app listens on inside the container; none (or no port with a command) makes a worker, never routed'),
+    command: argv.optional().describe("argv that replaces the image's CMD (no shell)"),
+    entrypoint: argv.optional().describe("argv that replaces the image's ENTRYPOINT (no shell)"),
+    resources: resourcesSchema.optional(),
     replicas: z.union([wholeNumber(0, 100_000, M.replicas), replicaRangeSchema], {
       error: (iss) => (typeof iss.input === 'object' && iss.input !== null ? M.replicasOrRange : M.replicas),
     }).default(1)
@@ -125,6 +149,7 @@ export const KNOWN_KEYS = {
   replicas: Object.keys(replicaRangeSchema.shape),
   autoscale: Object.keys(autoscaleSchema.shape),
   tls: Object.keys(manualTlsSchema.shape),
+  resources: Object.keys(resourcesSchema.shape),
 };
 
 /** The JSON Schema of the plan file, for editors (plans/plan.schema.json). */

@@ -10,6 +10,19 @@ export interface HealthSpec {
   timeoutMs: number;
   threshold?: number;
   window?: number;
+  /** workers: healthy once running this long without a restart (as written, and in ms); set on workers only */
+  startPeriod?: string;
+  startPeriodMs?: number;
+  /** workers: healthy when this argv exits 0 inside the container */
+  command?: string[];
+}
+
+/** Container limits, which placement also reserves on the node. */
+export interface ResourcesSpec {
+  /** bytes */
+  memory?: number;
+  /** CPUs, fractions allowed */
+  cpus?: number;
 }
 
 /** How long Varnish waits for one replica, as written and in milliseconds. */
@@ -66,6 +79,13 @@ export interface AppSpec {
   https?: 'redirect' | 'allow';
   /** names in the secret store, passed as env vars of the same name at create time; absent: none */
   secrets?: string[];
+  /** argv replacing the image's CMD / ENTRYPOINT; absent: the image's */
+  command?: string[];
+  entrypoint?: string[];
+  /** limits and reservations; absent: none */
+  resources?: ResourcesSpec;
+  /** no port: never routed, no hosts or paths, health by staying up (port is then 0) */
+  worker?: true;
 }
 
 export interface Plan {
