@@ -10,6 +10,7 @@ import type { AppSpec } from '../model/plan.js';
 import type { RouteBackend } from '../model/routing.js';
 import type { Action, StartAction, StopAction } from '../model/types.js';
 import { containerState, lastLogLines, startContainer, stopContainer } from './container-ops.js';
+import { waitWorkerHealthy } from './worker-health.js';
 import type { ResolvedImage } from './preflight.js';
 
 export interface AppDeployContext {
@@ -50,7 +51,8 @@ export interface AppOutcome {
 interface Started {
   action: StartAction;
   id: string;
-  backend: RouteBackend;
+  /** null for a worker: never routed */
+  backend: RouteBackend | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,17 +73,19 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   if (signal.aborted) throw new AppFailure('interrupted');
   const spec = containerSpec({
     name: a.name, app: a.app, plan: ctx.planName, revision: a.revision, image: `${repoName(image.ref)}@${image.digest}`,
-    containerPort: a.port, hostPort: a.hostPort ?? undefined, hostIp: node.ip, env: { ...app.env, ...ctx.secretEnv?.(app.name) },
+    containerPort: app.worker ? null : a.port, hostPort: a.hostPort ?? undefined, hostIp: node.ip, env: { ...app.env, ...ctx.secretEnv?.(app.name) },
+    ...(app.command ? { cmd: app.command } : {}), ...(app.entrypoint ? { entrypoint: app.entrypoint } : {}), ...(app.resources ? { resources: app.resources } : {}),
   });
   let started;
   try {
-    started = await startContainer(engine, spec, a.port);
+    started = await startContainer(engine, spec, app.worker ? null : a.port);
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
     if (id) created.set(id, a.node);
     throw new AppFailure(`${a.node}: could not start ${a.name}: ${(err as Error).message}${id ? await logTail(ctx, engine, id) : ''}`);
   }
   created.set(started.id, a.node);
+  if (app.worker || started.hostPort === null) return startWorker(ctx, app, a, started.id, signal);
   ctx.progress(a.app, a.node, `started ${a.name} on ${node.ip}:${started.hostPort}`);
   const target = { address: node.ip, port: started.hostPort, path: app.health.path };
   const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal };
@@ -98,6 +102,22 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   ctx.markKnownGood({ id: started.id, app: a.app, node: a.node, name: a.name, revision: a.revision });
   ctx.progress(a.app, a.node, `healthy ${a.name}`);
   return { action: a, id: started.id, backend: { container: a.name, node: a.node, address: node.ip, port: started.hostPort } };
+}
+
+/** A worker: healthy by staying up (or by its health.command), never routed. */
+async function startWorker(ctx: AppDeployContext, app: AppSpec, a: StartAction, id: string, signal: AbortSignal): Promise<Started> {
+  const engine = ctx.engineOf(a.node);
+  ctx.progress(a.app, a.node, `started ${a.name} (worker)`);
+  try {
+    await waitWorkerHealthy(engine, id, app.health, ctx.healthDeadlineMs, signal);
+  } catch (err) {
+    if (signal.aborted && !ctx.signal.aborted) throw new AppFailure('cancelled: another replica failed');
+    if (err instanceof DeadlineError) throw new AppFailure(`${a.node}: ${a.name}: ${err.message}`);
+    throw new AppFailure(`${a.node}: ${a.name} did not turn healthy: ${(err as Error).message}${await logTail(ctx, engine, id)}`);
+  }
+  ctx.markKnownGood({ id, app: a.app, node: a.node, name: a.name, revision: a.revision });
+  ctx.progress(a.app, a.node, `healthy ${a.name}`);
+  return { action: a, id, backend: null };
 }
 
 async function logTail(ctx: AppDeployContext, engine: NodeEngine, id: string): Promise<string> {
@@ -160,7 +180,8 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
     if (app && starts.length) started = await startAll(ctx, app, starts, created);
     if (ctx.signal.aborted) throw new AppFailure('interrupted');
     // An app gone from the plan is unrouted by the switch too (the new plan no longer names it).
-    await ctx.switchTo(name, [...kept, ...started.map((s) => s.backend)]);
+    // A worker is never routed: nothing to switch.
+    if (!app?.worker) await ctx.switchTo(name, [...kept, ...started.flatMap((s) => (s.backend ? [s.backend] : []))]);
   } catch (err) {
     const problems = [err instanceof AppFailure ? err.message : (err as Error).message];
     problems.push(...(await cleanupCreated(ctx, created)));

@@ -79,5 +79,6 @@ export function toRunning(c: CloudContainer, knownGood: (id: string) => boolean 
     hostPort: c.port,
     state: c.state as ContainerState,
     knownGood: knownGood(c.id),
+    ...(c.reserved ? { reserved: c.reserved } : {}),
   };
 }

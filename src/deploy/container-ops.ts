@@ -1,15 +1,16 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { NodeEngine } from '../adapters/docker.js';
 
-/** Creates and starts a container; returns its id and the host port Docker published. */
-export async function startContainer(engine: NodeEngine, spec: ContainerCreateOptions, port: number): Promise<{ id: string; hostPort: number }> {
+/** Creates and starts a container; returns its id and the host port Docker published (null for a worker: port null). */
+export async function startContainer(engine: NodeEngine, spec: ContainerCreateOptions, port: number | null): Promise<{ id: string; hostPort: number | null }> {
   const id = await engine.createContainer(spec);
   try {
     await engine.startContainer(id);
     const info = await engine.inspectContainer(id);
     if (!info) throw new Error('container vanished right after its start');
-    const binding = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
     if (!info.State.Running || info.State.Restarting) throw new Error(`container exited with status ${info.State.ExitCode}`);
+    if (port === null) return { id, hostPort: null };
+    const binding = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
     if (!binding?.HostPort) throw new Error(`port ${port}/tcp was not published`);
     return { id, hostPort: Number(binding.HostPort) };
   } catch (err) {

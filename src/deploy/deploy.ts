@@ -19,9 +19,11 @@ import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
 import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
 import { deploySecrets, type DeploySecrets } from '../secrets/secrets.js';
-import { planError } from '../model/plan/types.js';
+import { planError, sortErrors } from '../model/plan/types.js';
 import { redact } from '../model/secrets.js';
 import { takeDeployLock } from './deploy-lock.js';
+import { addCapacity } from './capacity.js';
+import { checkResources } from '../model/plan/resources-check.js';
 import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
 import { certificatesAfterDeploy, checkTlsOfPlan } from '../tls/deploy-step.js';
@@ -141,10 +143,14 @@ async function deployLocked(
     const cluster = await readCluster(refs, engines);
     for (const u of cluster.unreachable) log(`warning: ${u.node} is unreachable: ${u.message}`);
     const warn = (m: string) => log(`warning: ${m}`);
+    if (plan.apps.some((a) => a.resources)) await addCapacity(cluster.nodes, cluster.refs, engines, warn);
     const good = knownGoodOf(config.stateDir, cluster.containers, warn);
     const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
     if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
     const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry, secrets: secrets.fingerprints });
+    // Resources that do not fit refuse the plan before anything changes (exit 2, one line per app).
+    const unfit = checkResources(plan, checked.source, cluster.nodes, d.shortfalls);
+    if (unfit.length) throw new PlanInvalid(sortErrors(unfit));
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,

@@ -38,13 +38,16 @@ export interface AppStatus {
   revisions: string[];
   hosts: string[];
   paths: string[];
+  /** set (true) for an app without a port: never routed, healthy by running */
+  worker?: boolean;
   containers: { node: string; name: string; state: string; address: string | null; port: number | null; healthy: boolean; knownGood: boolean; revision: string }[];
 }
 
 const isKnownGood = (c: CloudContainer): boolean => c.knownGood !== false;
 
-/** Healthy means known-good and answering its health check now. */
-async function probe(c: CloudContainer, path: string): Promise<boolean> {
+/** Healthy means known-good and answering its health check now; a worker (no port): known-good and running. */
+async function probe(c: CloudContainer, path: string, worker: boolean): Promise<boolean> {
+  if (worker) return c.state === 'running' && isKnownGood(c);
   if (!routable(c) || !isKnownGood(c)) return false;
   try {
     const s = await httpStatus({ address: c.address!, port: c.port!, path }, 1500);
@@ -60,12 +63,12 @@ export async function appStatus(plans: readonly NamedPlan[], containers: readonl
   return Promise.all(
     rows.map(async ({ plan, app }) => {
       const mine = containers.filter((c) => c.plan === plan && c.app === app.name);
-      const health = await Promise.all(mine.map((c) => probe(c, app.health.path)));
+      const health = await Promise.all(mine.map((c) => probe(c, app.health.path, app.worker === true)));
       const list = mine.map((c, i) => ({ node: c.node, name: c.name, state: c.state, address: c.address, port: c.port, healthy: health[i]!, knownGood: isKnownGood(c), revision: c.revision }));
       return {
         plan, app: app.name, desired: app.replicas, running: mine.filter((c) => c.state === 'running').length,
         healthy: health.filter(Boolean).length, orphans: mine.filter((c) => !isKnownGood(c)).length, nodes: [...new Set(mine.map((c) => c.node))].sort(),
-        revisions: [...new Set(mine.map((c) => c.revision))], hosts: app.hosts, paths: app.paths, containers: list,
+        revisions: [...new Set(mine.map((c) => c.revision))], hosts: app.hosts, paths: app.paths, ...(app.worker ? { worker: true } : {}), containers: list,
       };
     }),
   );

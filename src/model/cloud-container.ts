@@ -1,5 +1,6 @@
 import type { ContainerInfo } from 'dockerode';
-import { LABELS } from './container-spec.js';
+import type { Resources } from './capacity.js';
+import { LABELS, reservedOf } from './container-spec.js';
 import { formatTable } from './table.js';
 
 /** A container that carries the cloudmatrix labels, as listed on one node. */
@@ -20,11 +21,15 @@ export interface CloudContainer {
   port: number | null;
   /** set where the manager's record was read: false for an orphan (never passed a health check under a deploy) */
   knownGood?: boolean;
+  /** memory and CPUs it reserves on its node (its labels); absent: none */
+  reserved?: Resources;
 }
 
 export function fromContainerInfo(node: { name: string; ip: string }, c: ContainerInfo): CloudContainer {
   const labels = c.Labels ?? {};
-  const containerPort = labels[LABELS.port] ? Number(labels[LABELS.port]) : null;
+  // a worker's label is `none`: it publishes no port
+  const containerPort = /^[0-9]{1,5}$/.test(labels[LABELS.port] ?? '') ? Number(labels[LABELS.port]) : null;
+  const reserved = reservedOf(labels);
   const pub = c.Ports.find((p) => p.PrivatePort === containerPort && p.Type === 'tcp' && p.PublicPort && !(p.IP ?? '').includes(':'));
   return {
     node: node.name,
@@ -39,6 +44,7 @@ export function fromContainerInfo(node: { name: string; ip: string }, c: Contain
     containerPort,
     address: pub ? (pub.IP && pub.IP !== '0.0.0.0' ? pub.IP : node.ip) : null,
     port: pub ? pub.PublicPort : null,
+    ...(reserved ? { reserved } : {}),
   };
 }
 

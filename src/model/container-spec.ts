@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
+import type { Resources } from './capacity.js';
+import { nanoCpus } from './sizes.js';
 
 export const LABELS = {
   app: 'cloudmatrix.app',
   plan: 'cloudmatrix.plan',
   revision: 'cloudmatrix.revision',
   port: 'cloudmatrix.port',
+  /** what the container reserves on its node, for placement: bytes, and CPUs as a decimal */
+  memory: 'cloudmatrix.memory',
+  cpus: 'cloudmatrix.cpus',
 } as const;
+
+/** The cloudmatrix.port label of a worker, which publishes nothing. */
+export const NO_PORT = 'none';
 
 /** The plan name of containers started by hand with `run-container`. */
 export const MANUAL_PLAN = 'manual';
@@ -19,11 +27,17 @@ export interface ContainerSpecInput {
   plan: string;
   revision: string;
   image: string;
-  containerPort: number;
+  /** null: a worker, which publishes no port */
+  containerPort: number | null;
   /** undefined: Docker picks a free port */
   hostPort?: number;
   hostIp: string;
   env: Record<string, string>;
+  /** argv replacing the image's CMD / ENTRYPOINT */
+  cmd?: string[];
+  entrypoint?: string[];
+  /** limits (bytes, CPUs), also labelled as the container's reservation */
+  resources?: { memory?: number; cpus?: number };
 }
 
 export function envList(env: Record<string, string>): string[] {
@@ -32,28 +46,46 @@ export function envList(env: Record<string, string>): string[] {
     .map((k) => `${k}=${env[k]}`);
 }
 
-/** Create options for a cloudmatrix container: labelled, restarted unless stopped, one published port. */
+/**
+ * Create options for a cloudmatrix container: labelled, restarted unless stopped, one published
+ * port (none for a worker), the plan's command, entrypoint and limits.
+ */
 export function containerSpec(i: ContainerSpecInput): ContainerCreateOptions {
-  const port = `${i.containerPort}/tcp`;
+  const port = i.containerPort === null ? null : `${i.containerPort}/tcp`;
+  const r = i.resources;
   return {
     name: i.name,
     Image: i.image,
     Env: envList(i.env),
+    ...(i.cmd ? { Cmd: i.cmd } : {}),
+    ...(i.entrypoint ? { Entrypoint: i.entrypoint } : {}),
     Labels: {
       [LABELS.app]: i.app,
       [LABELS.plan]: i.plan,
       [LABELS.revision]: i.revision,
-      [LABELS.port]: String(i.containerPort),
+      [LABELS.port]: i.containerPort === null ? NO_PORT : String(i.containerPort),
+      ...(r?.memory !== undefined ? { [LABELS.memory]: String(r.memory) } : {}),
+      ...(r?.cpus !== undefined ? { [LABELS.cpus]: String(r.cpus) } : {}),
     },
-    ExposedPorts: { [port]: {} },
+    ...(port ? { ExposedPorts: { [port]: {} } } : {}),
     HostConfig: {
       RestartPolicy: { Name: 'unless-stopped' },
       // An init as PID 1 passes SIGTERM on (a bare PID 1 ignores it, so every stop would wait
       // for the kill timeout) and reaps zombies.
       Init: true,
-      PortBindings: { [port]: [{ HostIp: i.hostIp, HostPort: i.hostPort === undefined ? '' : String(i.hostPort) }] },
+      ...(port ? { PortBindings: { [port]: [{ HostIp: i.hostIp, HostPort: i.hostPort === undefined ? '' : String(i.hostPort) }] } } : {}),
+      ...(r?.memory !== undefined ? { Memory: r.memory } : {}),
+      ...(r?.cpus !== undefined ? { NanoCpus: nanoCpus(r.cpus) } : {}),
     },
   };
+}
+
+/** What a container's labels say it reserves on its node; absent when they say nothing. */
+export function reservedOf(labels: Record<string, string>): Resources | undefined {
+  const memory = /^[0-9]{1,16}$/.test(labels[LABELS.memory] ?? '') ? Number(labels[LABELS.memory]) : 0;
+  const cpus = Number(labels[LABELS.cpus] ?? '');
+  const nano = labels[LABELS.cpus] !== undefined && Number.isFinite(cpus) && cpus > 0 ? nanoCpus(cpus) : 0;
+  return memory || nano ? { memory, nanoCpus: nano } : undefined;
 }
 
 export interface RevisionInput {
@@ -62,11 +94,17 @@ export interface RevisionInput {
   containerPort: number;
   hostPort?: number;
   env: Record<string, string>;
+  cmd?: string[];
+  resources?: { memory?: number; cpus?: number };
 }
 
 /** What makes two containers interchangeable: image content and the options it runs with (16 hex). */
 export function revisionOf(r: RevisionInput): string {
-  const canonical = JSON.stringify([r.imageDigest, r.app, r.containerPort, r.hostPort ?? null, envList(r.env)]);
+  const parts: unknown[] = [r.imageDigest, r.app, r.containerPort, r.hostPort ?? null, envList(r.env)];
+  // Appended only when given, so that the revisions of containers run without them stay what they were.
+  if (r.cmd) parts.push({ cmd: r.cmd });
+  if (r.resources) parts.push({ resources: [r.resources.memory ?? null, r.resources.cpus ?? null] });
+  const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 

@@ -1,6 +1,6 @@
 import { formatRef, resolveImage } from './image-ref.js';
 import { containerName, slotOf } from './names.js';
-import { place, type AppPlacement, type Stop } from './placement.js';
+import { place, type AppPlacement, type Shortfall, type Stop } from './placement.js';
 import type { Plan } from './plan.js';
 import { appRevision } from './revision.js';
 import type { Action, KeepAction, LiveNode, RunningContainer, StartAction, StopAction } from './types.js';
@@ -21,6 +21,8 @@ export interface DiffInput {
 export interface Diff {
   actions: Action[];
   warnings: string[];
+  /** apps whose resources do not fit on the nodes: the plan is refused before anything changes */
+  shortfalls: Shortfall[];
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -80,7 +82,7 @@ export function diff(input: DiffInput): Diff {
     groups.set(o.container.app, list);
   }
   const actions = [...groups.keys()].sort(cmp).flatMap((app) => groups.get(app)!);
-  return { actions, warnings: placement.warnings };
+  return { actions, warnings: placement.warnings, shortfalls: placement.shortfalls };
 }
 
 const SIGN = { start: '+', stop: '-', keep: '=' } as const;

@@ -1,3 +1,5 @@
+import type { Resources } from './capacity.js';
+
 /** Docker's container states (ContainerInspect State.Status). */
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -20,6 +22,8 @@ export interface RunningContainer {
    * undefined counts as known-good.
    */
   knownGood?: boolean;
+  /** what it reserves on its node (labels cloudmatrix.memory, cloudmatrix.cpus); absent: nothing */
+  reserved?: Resources;
 }
 
 /** A node as deploy sees it: from the inventory, plus whether its Docker answered. */
@@ -27,6 +31,8 @@ export interface LiveNode {
   name: string;
   ip: string;
   reachable: boolean;
+  /** memory and CPUs (docker info), when asked; apps with resources are placed only on nodes that have it */
+  capacity?: Resources;
 }
 
 export type StopReason =

@@ -72,6 +72,13 @@ export interface NodeEngine {
   /** the last lines it wrote (stdout and stderr), as text */
   logs(id: string, tail: number): Promise<string>;
   events(filters: Record<string, string[]>): Promise<EventStream>;
+  /** the daemon's memory (bytes) and CPUs (NanoCpus), from docker info */
+  capacity(): Promise<{ memory: number; nanoCpus: number }>;
+  /**
+   * Runs argv inside a running container, detached, and waits up to `ms` for it to end: its exit
+   * code, or null when it still ran at the deadline (a hung daemon is a DeadlineError as usual).
+   */
+  execCheck(id: string, cmd: string[], ms: number): Promise<number | null>;
   /** null when the daemon has no such image */
   inspectImage(ref: string): Promise<ImageInspectInfo | null>;
   listImages(filters?: Record<string, string[]>): Promise<ImageInfo[]>;
@@ -186,6 +193,29 @@ export class DockerEngine implements NodeEngine {
   async events(filters: Record<string, string[]>): Promise<EventStream> {
     const stream = (await this.call('events', (abortSignal) => this.docker.getEvents({ filters, abortSignal }))) as unknown as Readable;
     return new HeartbeatEvents(stream, () => this.ping(), this.deadlines.heartbeatMs);
+  }
+
+  capacity(): Promise<{ memory: number; nanoCpus: number }> {
+    return this.call('info', async (abortSignal) => {
+      const info = (await (this.docker.info as (o: { abortSignal: AbortSignal }) => Promise<{ MemTotal?: number; NCPU?: number }>).call(this.docker, { abortSignal }));
+      if (!(Number(info.MemTotal) > 0) || !(Number(info.NCPU) > 0)) throw new EnvError(`${this.node}: docker info gave no MemTotal or NCPU`);
+      return { memory: Number(info.MemTotal), nanoCpus: Number(info.NCPU) * 1e9 };
+    });
+  }
+
+  async execCheck(id: string, cmd: string[], ms: number): Promise<number | null> {
+    const until = Date.now() + ms;
+    const execId = await this.call(`exec in ${id.slice(0, 12)}`, async (abortSignal) => {
+      const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: false, AttachStderr: false, abortSignal } as Docker.ExecCreateOptions);
+      await exec.start({ Detach: true, abortSignal } as Docker.ExecStartOptions);
+      return exec.id;
+    });
+    for (;;) {
+      const state = await this.call(`inspect exec ${execId.slice(0, 12)}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal }));
+      if (!state.Running) return state.ExitCode ?? null;
+      if (Date.now() >= until) return null;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(0, until - Date.now()))));
+    }
   }
 
   inspectImage(ref: string): Promise<ImageInspectInfo | null> {

@@ -71,6 +71,16 @@ export class MemoryEngine implements NodeEngine {
   async events(): Promise<EventStream> {
     throw new Error('no events in memory');
   }
+  async capacity(): Promise<{ memory: number; nanoCpus: number }> {
+    this.ask('info');
+    return { memory: 4 * 1024 ** 3, nanoCpus: 2e9 };
+  }
+  /** exit code of each health command run (null: still running at the deadline) */
+  execExit: number | null = 0;
+  async execCheck(id: string, cmd: string[]): Promise<number | null> {
+    this.ask(`exec ${id} ${cmd.join(' ')}`);
+    return this.execExit;
+  }
   async inspectImage(): Promise<ImageInspectInfo | null> {
     this.ask('inspect image');
     return {} as ImageInspectInfo;
