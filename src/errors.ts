@@ -45,3 +45,11 @@ export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
   return String(err);
 }
+
+/** The caller may not do this (a role or app they lack): the API answers 403; the CLI exits 2 with the one line. */
+export class Forbidden extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Forbidden';
+  }
+}

@@ -1,6 +1,7 @@
 import { packagePath } from '../paths.js';
 import express, { type Express } from 'express';
-import { requireToken } from './auth.js';
+import { Authenticator } from '../users/authenticate.js';
+import { authenticate, authorize } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './errors.js';
 import { Jobs } from './jobs.js';
@@ -20,7 +21,8 @@ export interface AppOptions {
 
 /**
  * The manager's HTTP API and dashboard. Open: /healthz and the dashboard's static files;
- * everything else wants the bearer token. The jobs (deploys in flight) are in app.locals.jobs,
+ * everything else wants a bearer token (the built-in admin's or a user's) and is allowed by its
+ * route's rule (model/users/permissions: unknown routes need an admin). The jobs (deploys in flight) are in app.locals.jobs,
  * the metrics (ApiMetrics) in app.locals.metrics.
  */
 export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
@@ -43,7 +45,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
   });
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: 0 }));
-  app.use(requireToken(deps.token));
+  app.use(authenticate(new Authenticator(deps.users ?? null, deps.token, log)), authorize());
   app.use(express.json({ limit: BODY_LIMIT }));
   app.get('/metrics', async (_req, res) => {
     const text = await metrics.registry.metrics();

@@ -4,6 +4,9 @@ import type { DeployReport } from '../deploy/deploy.js';
 import type { AppStatus, RouteRow } from '../deploy/observe.js';
 import type { RegistryRepo } from '../images/list.js';
 import type { CertRow } from '../tls/list.js';
+import type { UserStore } from '../adapters/store/users.js';
+import type { Plan } from '../model/plan.js';
+import type { Principal } from '../model/users/permissions.js';
 
 /** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
 export interface NodeView {
@@ -34,7 +37,10 @@ export interface PreparedRollback {
 
 /** Everything the API reads or does; serve wires the real ones, tests pass fakes. */
 export interface ApiDeps {
-  token: string;
+  /** the built-in admin's token (api.tokenFile); null: retired, users only */
+  token: string | null;
+  /** users and their hashed tokens; absent: the built-in admin only */
+  users?: UserStore;
   /** where uploaded plans are written (`<stateDir>/uploads`) */
   uploadsDir: string;
   info: { varnish: string; registry: string; version: string };
@@ -49,9 +55,12 @@ export interface ApiDeps {
   certs?(): Promise<CertRow[]>;
   /** the holder of the deploy lock when a live process holds it */
   lockHolder(): LockHolder | null;
-  deploy(opts: { planFile: string; dryRun: boolean; log: Log }): Promise<DeployReport>;
+  /** `user`: who asked; the deploy refuses (Forbidden), under the lock, a plan that touches an app not theirs */
+  deploy(opts: { planFile: string; dryRun: boolean; log: Log; user?: Principal }): Promise<DeployReport>;
+  /** the plan deployed under this name, to tell which apps an upload adds, changes or removes */
+  deployedPlan?(name: string): Plan | null;
   /** throws a UserError when there is nothing to roll back to */
-  prepareRollback(app: string, to: string | undefined): PreparedRollback;
+  prepareRollback(app: string, to: string | undefined, user?: Principal): PreparedRollback;
   /** server-side log (errors with stacks go here, never to clients) */
   log?: Log;
 }

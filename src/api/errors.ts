@@ -1,10 +1,11 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { EnvError, UserError } from '../errors.js';
+import { EnvError, Forbidden, UserError } from '../errors.js';
 import { PlanInvalid } from '../deploy/preflight.js';
 import type { Log } from './deps.js';
 
-/** The answer an error gets: bad input 400 (plan errors 422), the environment 503, else 500. */
+/** The answer an error gets: not the caller's to do 403, bad input 400 (plan errors 422), the environment 503, else 500. */
 export function errorBody(err: unknown): { status: number; body: Record<string, unknown> } {
+  if (err instanceof Forbidden) return { status: 403, body: { error: err.message } };
   if (err instanceof PlanInvalid) return { status: 422, body: { ok: false, errors: err.errors } };
   if (err instanceof UserError) return { status: 400, body: { error: err.message } };
   if (err instanceof EnvError) return { status: 503, body: { error: err.message } };

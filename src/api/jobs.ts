@@ -10,6 +10,8 @@ export interface Job {
   kind: 'deploy' | 'rollback';
   startedAt: string;
   state: 'running' | 'done' | 'error';
+  /** who started it ('' for jobs of older callers) */
+  user: string;
   /** every event so far, for clients that connect late */
   events: JobEvent[];
   emitter: EventEmitter;
@@ -35,8 +37,9 @@ export class Jobs {
     kind: Job['kind'], work: (log: Log, id: string) => Promise<DeployReport>,
     onEnd: (job: Job, outcome: { report?: DeployReport; error?: unknown }) => void,
     describe: (err: unknown) => { message: string; status: number },
+    user = '',
   ): Job {
-    const job: Job = { id: randomBytes(8).toString('hex'), kind, startedAt: new Date().toISOString(), state: 'running', events: [], emitter: new EventEmitter() };
+    const job: Job = { id: randomBytes(8).toString('hex'), kind, startedAt: new Date().toISOString(), state: 'running', user, events: [], emitter: new EventEmitter() };
     job.emitter.setMaxListeners(100);
     this.jobs.set(job.id, job);
     this.evict();

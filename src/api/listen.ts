@@ -9,6 +9,11 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** The built-in admin's token from api.tokenFile; null when the config names none (retired: users only). */
+export function readTokenIfSet(config: Pick<Config, 'api'>): string | null {
+  return config.api.tokenFile ? readToken(config) : null;
+}
+
 export function readToken(config: Pick<Config, 'api'>): string {
   const file = config.api.tokenFile;
   if (!file) throw new UserError('config api.tokenFile is not set: the API needs a token file (lab up writes one)');

@@ -8,6 +8,11 @@ import { deployPlan } from '../deploy/deploy.js';
 import { appStatus, liveRoutes, observe } from '../deploy/observe.js';
 import { listRegistryImages } from '../images/list.js';
 import { readInventory } from '../inventory/read.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import { UserStore } from '../adapters/store/users.js';
+import type { Plan } from '../model/plan.js';
+import { seesAll, type Principal } from '../model/users/permissions.js';
+import { refuseForeignApps } from '../users/authorize.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 import { nodeViews } from './node-views.js';
@@ -17,10 +22,17 @@ const OBSERVE_TTL_MS = 2000;
 const REGISTRY_TTL_MS = 5000;
 
 /** The API's dependencies on the real cloud: the same functions the CLI commands call. */
-export function liveDeps(config: Config, token: string, version: string, log: (l: string) => void): ApiDeps {
+export function liveDeps(config: Config, token: string | null, version: string, log: (l: string) => void): ApiDeps {
   const observed = cached(() => observe(config), OBSERVE_TTL_MS);
+  const plans = new PlanStore(config.stateDir);
+  // The same check as the API's before the job, again under the deploy lock: nothing between them can slip in.
+  const guard = (user: Principal | undefined) => user && !seesAll(user)
+    ? { actor: { user: user.name, via: 'api' as const }, authorize: (deployed: Plan | null, next: Plan) => refuseForeignApps(user, deployed, next) }
+    : user ? { actor: { user: user.name, via: 'api' as const } } : {};
   return {
     token,
+    users: new UserStore(config.stateDir, (m) => log(`warning: ${m}`)),
+    deployedPlan: (name) => plans.get(name),
     uploadsDir: join(config.stateDir, 'uploads'),
     info: { varnish: `http://${config.varnish.listen}`, registry: config.registry, version },
     nodes: cached(async () => {
@@ -43,12 +55,12 @@ export function liveDeps(config: Config, token: string, version: string, log: (l
     },
     ...(config.tls ? { certs: async () => (await import('../tls/list.js')).listCertificates(config) } : {}),
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
-    deploy: ({ planFile, dryRun, log: progress }) => deployPlan(config, { planFile, dryRun, log: progress }),
-    prepareRollback(app, to) {
+    deploy: ({ planFile, dryRun, log: progress, user }) => deployPlan(config, { planFile, dryRun, log: progress, ...guard(user) }),
+    prepareRollback(app, to, user) {
       const { checked, target } = rollbackPlan(config, app, to);
       return {
         description: `${app} back to revision ${target.revision} (${target.image})`,
-        run: (progress) => deployPlan(config, { planFile: checked.file, plan: checked, kind: 'rollback', log: progress }),
+        run: (progress) => deployPlan(config, { planFile: checked.file, plan: checked, kind: 'rollback', log: progress, ...guard(user) }),
       };
     },
     log,

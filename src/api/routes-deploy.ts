@@ -4,7 +4,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { planSummary } from '../plans/summary.js';
 import { reservedPlanName } from '../model/names.js';
-import { isLegacyPlan, parsePlan } from '../model/plan.js';
+import { isLegacyPlan, parsePlan, type Plan } from '../model/plan.js';
+import { appsTouched, firstForbidden, seesAll, type Principal } from '../model/users/permissions.js';
+import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorBody } from './errors.js';
 import type { Job, Jobs } from './jobs.js';
@@ -28,6 +30,16 @@ function checkText(name: string | undefined, text: string) {
   return { file, parsed: parsePlan(text, file) };
 }
 
+/** Why this user may not deploy this plan under this name (the first app not theirs it adds, changes or removes), or null. */
+export function planRefusal(deps: ApiDeps, who: Principal, name: string, plan: Plan): string | null {
+  if (seesAll(who)) return null;
+  const app = firstForbidden(who, appsTouched(deps.deployedPlan?.(name) ?? null, plan));
+  return app === null ? null : `forbidden: user ${who.name} (${who.role}) may not deploy app "${app}", which plan "${name}" adds, changes or removes`;
+}
+
+/** Jobs are seen by who started them, and by admins. */
+const sees = (who: Principal, job: Job): boolean => seesAll(who) || job.user === who.name;
+
 /** Plan checks, deploys and rollbacks; the last two run in the background as jobs. */
 export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Router {
   const r = Router();
@@ -37,11 +49,11 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
     const h = real ? deps.lockHolder() : null;
     return h ? `another deploy holds the lock: pid ${h.pid} on ${h.host} (${h.command}), started ${h.startedAt}` : null;
   };
-  const start = (kind: Job['kind'], work: Parameters<Jobs['start']>[1]) =>
+  const start = (kind: Job['kind'], work: Parameters<Jobs['start']>[1], user: string) =>
     jobs.start(kind, work, (job, outcome) => metrics.deployEnded(kind, outcome, (Date.now() - Date.parse(job.startedAt)) / 1000), (err) => {
       const { status, body } = errorBody(err);
       return { status, message: status === 500 ? 'internal error' : (err as Error).message };
-    });
+    }, user);
 
   r.post('/plans/check', (req, res) => {
     const body = parseOr400(checkBody, req.body, res);
@@ -56,6 +68,9 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
     if (!body) return;
     const { file, parsed } = checkText(body.name, body.plan);
     if (!parsed.plan) return void res.status(422).json({ ok: false, errors: parsed.errors });
+    const who = principalOf(res);
+    const refused = planRefusal(deps, who, body.name, parsed.plan);
+    if (refused) return void res.status(403).json({ error: refused });
     const conflict = busy(!body.dryRun);
     if (conflict) return void res.status(409).json({ error: conflict });
     // The job slot is taken here, synchronously after the check: a second request sees it busy.
@@ -65,8 +80,8 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
       await mkdir(dir, { recursive: true });
       const planFile = join(dir, file);
       await writeFile(planFile, body.plan, { mode: 0o644 });
-      return deps.deploy({ planFile, dryRun: body.dryRun === true, log });
-    });
+      return deps.deploy({ planFile, dryRun: body.dryRun === true, log, user: who });
+    }, who.name);
     res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events` });
   });
 
@@ -76,20 +91,21 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
     if (app === null || !body) return;
     const conflict = busy(true);
     if (conflict) return void res.status(409).json({ error: conflict });
-    const prepared = deps.prepareRollback(app, body.to);
-    const job = start('rollback', (log) => prepared.run(log));
+    const who = principalOf(res);
+    const prepared = deps.prepareRollback(app, body.to, who);
+    const job = start('rollback', (log) => prepared.run(log), who.name);
     res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events`, rollback: prepared.description });
   });
 
   r.get('/deploys/:id', (req, res) => {
     const job = jobs.get(req.params.id);
-    if (!job) return void res.status(404).json({ error: 'no such deploy job' });
-    res.json({ id: job.id, kind: job.kind, state: job.state, startedAt: job.startedAt, events: job.events });
+    if (!job || !sees(principalOf(res), job)) return void res.status(404).json({ error: 'no such deploy job' });
+    res.json({ id: job.id, kind: job.kind, state: job.state, startedAt: job.startedAt, user: job.user, events: job.events });
   });
 
   r.get('/deploys/:id/events', (req, res) => {
     const job = jobs.get(req.params.id);
-    if (!job) return void res.status(404).json({ error: 'no such deploy job' });
+    if (!job || !sees(principalOf(res), job)) return void res.status(404).json({ error: 'no such deploy job' });
     streamJob(job, res, req.get('last-event-id'));
   });
   return r;

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Config } from '../config.js';
-import { EnvError } from '../errors.js';
+import { EnvError, UserError } from '../errors.js';
+import { UserStore } from '../adapters/store/users.js';
 import { Watcher } from '../watch/watcher.js';
 import { createApp } from './app.js';
 import type { Jobs } from './jobs.js';
-import { parseListen, readToken } from './listen.js';
+import { parseListen, readTokenIfSet } from './listen.js';
 import { liveDeps } from './live-deps.js';
 import type { ApiMetrics } from './metrics.js';
 
@@ -33,12 +34,17 @@ function listening(server: Server, host: string, port: number): Promise<void> {
 export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   const { host, port } = parseListen(opts.listen ?? config.api.listen);
   const log = (l: string) => console.error(`${new Date().toISOString()} ${l}`);
-  const app = createApp(liveDeps(config, readToken(config), opts.version, log), { defaultMetrics: true, accessLog: true });
+  const token = readTokenIfSet(config);
+  if (token === null && !new UserStore(config.stateDir).list().some((u) => u.role === 'admin')) {
+    throw new UserError('config api.tokenFile is not set and there is no admin user: nobody could sign in (cloudmatrix user add NAME --role admin)');
+  }
+  const app = createApp(liveDeps(config, token, opts.version, log), { defaultMetrics: true, accessLog: true });
   const server = app.listen(port, host);
   await listening(server, host, port);
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token in ${config.api.tokenFile})`);
+  const tokens = token === null ? 'users\' tokens (cloudmatrix user add)' : `users' tokens, or the admin token in ${config.api.tokenFile}`;
+  console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token: ${tokens})`);
   const stopWatching = new AbortController();
   let watching: Promise<void> = Promise.resolve();
   if (opts.watchMs !== null) {

@@ -5,7 +5,8 @@ export function formatHistory(records: readonly DeployRecord[], app?: string): s
   if (records.length === 0) return 'no deploys yet';
   const lines: string[] = [];
   for (const r of records) {
-    lines.push(`${r.startedAt}  ${r.id}  ${r.kind.padEnd(9)} ${r.plan} (${r.planFile}, plan ${r.planHash})  ${r.result}`);
+    const by = r.user ? `  by ${r.user}${r.via ? ` (${r.via})` : ''}` : '';
+    lines.push(`${r.startedAt}  ${r.id}  ${r.kind.padEnd(9)} ${r.plan} (${r.planFile}, plan ${r.planHash})  ${r.result}${by}`);
     if (r.note) lines.push(`    ${r.note}`);
     for (const a of r.apps.filter((x) => !app || x.app === app)) {
       const digest = a.digest ? a.digest.slice(7, 19) : '-';
@@ -18,7 +19,7 @@ export function formatHistory(records: readonly DeployRecord[], app?: string): s
 export function registerHistory(program: Command): void {
   program
     .command('history')
-    .description('the deploys, oldest first: time, plan hash, per-app revision and image digest, result')
+    .description('the deploys, oldest first: time, plan hash, per-app revision and image digest, result, who')
     .argument('[app]', 'only deploys that touched this app')
     .option('--json', 'print JSON')
     .action(async (app: string | undefined, opts: { json?: boolean }) => {

@@ -20,6 +20,7 @@ import { registerGit } from './git.js';
 import { registerCerts } from './certs.js';
 import { registerScale } from './scale.js';
 import { registerSecret } from './secret.js';
+import { registerUser } from './user.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -44,4 +45,5 @@ export function registerCommands(program: Command): void {
   registerScale(program);
   registerCerts(program);
   registerSecret(program);
+  registerUser(program);
 }

@@ -19,15 +19,15 @@ import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
 import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
 import { deploySecrets, type DeploySecrets } from '../secrets/secrets.js';
-import { planError, sortErrors } from '../model/plan/types.js';
+import { planError } from '../model/plan/types.js';
 import { redact } from '../model/secrets.js';
 import { takeDeployLock } from './deploy-lock.js';
-import { addCapacity } from './capacity.js';
-import { checkResources } from '../model/plan/resources-check.js';
 import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
 import { certificatesAfterDeploy, checkTlsOfPlan } from '../tls/deploy-step.js';
 import type { CertOutcome } from '../tls/certificates.js';
+import type { Plan } from '../model/plan.js';
+import { localActor, type Actor } from '../users/actor.js';
 
 export interface DeployOptions {
   planFile: string;
@@ -48,6 +48,10 @@ export interface DeployOptions {
   drainMs?: number;
   templatesDir?: string;
   log?: (line: string) => void;
+  /** who does it, for the history; absent: the local user (or the pusher a git shell names) */
+  actor?: Actor;
+  /** under the lock, before anything changes: throws (Forbidden) when the caller may not deploy `next` over the deployed plan */
+  authorize?: (deployed: Plan | null, next: Plan) => void;
 }
 
 export interface DeployReport {
@@ -121,6 +125,7 @@ async function deployLocked(
   const store = new PlanStore(config.stateDir);
   const current: NamedPlan = { name: planName, plan };
   checkAgainstOtherPlans(current, store.list());
+  opts.authorize?.(store.get(planName), plan);
   checkTlsOfPlan(config, checked);
   const secrets = planSecrets(config, checked, log);
   const images = await resolveImages(config, plan, checked.source, opts.pins);
@@ -143,14 +148,10 @@ async function deployLocked(
     const cluster = await readCluster(refs, engines);
     for (const u of cluster.unreachable) log(`warning: ${u.node} is unreachable: ${u.message}`);
     const warn = (m: string) => log(`warning: ${m}`);
-    if (plan.apps.some((a) => a.resources)) await addCapacity(cluster.nodes, cluster.refs, engines, warn);
     const good = knownGoodOf(config.stateDir, cluster.containers, warn);
     const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
     if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
     const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry, secrets: secrets.fingerprints });
-    // Resources that do not fit refuse the plan before anything changes (exit 2, one line per app).
-    const unfit = checkResources(plan, checked.source, cluster.nodes, d.shortfalls);
-    if (unfit.length) throw new PlanInvalid(sortErrors(unfit));
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
@@ -211,7 +212,7 @@ async function deployLocked(
     }
     const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0, ...(certificates.length ? { certificates } : {}) };
     try {
-      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note));
+      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor()));
     } catch (err) {
       // The cluster already changed: a full disk must not turn a good deploy into a failed one.
       warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
@@ -245,7 +246,7 @@ function forgetGone(store: KnownGoodStore, cluster: Cluster): void {
 
 function historyRecord(
   r: DeployReport, checked: CheckedPlan, kind: DeployRecord['kind'], images: Awaited<ReturnType<typeof resolveImages>>,
-  outcomes: AppOutcome[], t0: number, fingerprints: ReadonlyMap<string, string>, note?: string,
+  outcomes: AppOutcome[], t0: number, fingerprints: ReadonlyMap<string, string>, note: string | undefined, actor: Actor,
 ): DeployRecord {
   const byApp = new Map(outcomes.map((o) => [o.app, o]));
   const apps: AppDeployRecord[] = checked.plan.apps.map((app) => {
@@ -263,6 +264,6 @@ function historyRecord(
   }
   return {
     id: r.id, kind, plan: r.plan, planFile: r.planFile, planHash: checked.hash,
-    startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(), result: r.result, apps, ...(note ? { note } : {}),
+    startedAt: new Date(t0).toISOString(), finishedAt: new Date().toISOString(), result: r.result, apps, ...(note ? { note } : {}), user: actor.user, via: actor.via,
   };
 }

@@ -27,6 +27,10 @@ export interface DeployRecord {
   apps: AppDeployRecord[];
   /** why, for autoscale and scale: `autoscale web 2 -> 5: 231 req/s over 30s, target 50/replica` */
   note?: string;
+  /** who did it (absent in records of versions before users): a user, or the system user of a CLI run */
+  user?: string;
+  /** how: the CLI on the manager, the API, or a git push */
+  via?: 'cli' | 'api' | 'git';
 }
 
 const MAX_RECORDS = 500;

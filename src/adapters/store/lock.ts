@@ -49,6 +49,21 @@ function flock(fd: number, mode: '-x' | '-s', waitSeconds: number): boolean {
   throw new EnvError(`flock(1) failed: ${r.stderr.toString().trim() || `exit ${r.status}`}`);
 }
 
+/**
+ * Runs `fn` holding an exclusive flock on `path`, waiting up to `waitSeconds` for another holder:
+ * for short read-modify-write updates of a state file, so that two writers never lose one's update.
+ */
+export function withFileLock<T>(path: string, waitSeconds: number, fn: () => T): T {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a+', 0o600);
+  try {
+    if (!flock(fd, '-x', waitSeconds)) throw new EnvError(`${path}: still locked by another cloudmatrix process after ${waitSeconds} s`);
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function busyError(path: string): EnvError {
   const h = readHolder(path);
   return new EnvError(
