@@ -15,6 +15,8 @@ export function appRevision(app: AppSpec, digest: string | undefined, secrets: R
   ];
   // Appended only when used, so that the revisions of apps without them stay what they were.
   if (app.secrets?.length) parts.push({ secrets: [...app.secrets].sort().map((n) => [n, secrets.get(n) ?? '']) });
+  if (app.expose === 'tcp') parts.push({ expose: 'tcp' });
+  if (app.volumes) parts.push({ volumes: Object.keys(app.volumes).sort().map((n) => [n, app.volumes![n]]) });
   if (app.command) parts.push({ command: app.command });
   if (app.entrypoint) parts.push({ entrypoint: app.entrypoint });
   if (app.resources) parts.push({ resources: [app.resources.memory ?? null, app.resources.cpus ?? null] });

@@ -50,6 +50,8 @@ export function routingTable(
   const apps: RouteApp[] = [];
   for (const { name: plan, plan: p } of [...plans].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     for (const app of p.apps) {
+      // A TCP service is reached at its node's address, never through Varnish.
+      if (app.expose === 'tcp') continue;
       if (app.worker) continue; // a worker (no port) is never routed
       const key = routeKey(plan, app.name);
       const backends =

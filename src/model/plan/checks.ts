@@ -1,4 +1,5 @@
 import { HOSTNAME } from './fields.js';
+import { checkStateful } from './stateful-checks.js';
 import { checkWorker } from './worker-checks.js';
 import { planError, type AppSpec, type PathSegment, type PlanError, type PlanSource } from './types.js';
 
@@ -7,6 +8,8 @@ export interface Written {
   hosts: boolean;
   hashBy: boolean;
   maxPerNode: boolean;
+  /** backup: given (it needs volumes) */
+  backup?: boolean;
   /** the keys of the health map as written */
   health?: string[];
   /** port: given (without it, an app with a command is a worker) */
@@ -102,6 +105,7 @@ export function checkApps(
   const bad: Report = (path, message) => errors.push(planError(source, path, message));
   for (const app of apps) checkApp(app, written.get(app.name) ?? { hosts: true, hashBy: false, maxPerNode: false }, bad);
   checkClaims(apps, written, bad);
+  checkStateful(apps, (name) => ({ hosts: written.get(name)?.hosts ?? true, backup: written.get(name)?.backup ?? false }), bad);
   if (opts.hostPorts) checkHostPorts(apps, bad);
   return errors;
 }

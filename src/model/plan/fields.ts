@@ -4,6 +4,9 @@ export const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+export const VOLUME_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// An absolute path in the container, not / itself, without `..` or blanks.
+export const MOUNT_PATH = /^(?!.*(?:^|\/)\.\.?(?:\/|$))\/[A-Za-z0-9._@+=,:-]+(?:\/[A-Za-z0-9._@+=,:-]+)*$/;
 export const DURATION = /^[0-9]{1,7}(ms|s|m|h)$/;
 // RFC 1123 labels; no quote, brace, blank or newline can get through into a VCL string.
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -14,6 +17,8 @@ export const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}
 export const DIRECTORS = ['round_robin', 'fallback', 'random', 'hash'] as const;
 export const HASH_BY = ['client', 'url'] as const;
 export const HTTPS_MODES = ['redirect', 'allow'] as const;
+export const EXPOSE_MODES = ['http', 'tcp'] as const;
+export const DEFAULT_BACKUP_KEEP = 5;
 export const DEFAULT_DOMAIN = 'matrix.test';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HEALTH = { path: '/', interval: '2s', timeout: '1s' } as const;
@@ -51,6 +56,10 @@ export const MESSAGES = {
   image: 'expected an image reference like cloud/app:1.0',
   tls: 'expected acme, off, or {cert: FILE, key: FILE}',
   https: `expected one of ${HTTPS_MODES.join(', ')}`,
+  volumeName: 'volume names are lowercase letters, digits, "_" and "-", starting with a letter or digit',
+  mountPath: 'expected an absolute path in the container like /data (not /, no "..")',
+  expose: `expected one of ${EXPOSE_MODES.join(', ')}`,
+  backupKeep: 'expected a whole number 1-1000',
   list: 'expected a list',
   map: 'expected a map',
 } as const;

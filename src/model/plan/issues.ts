@@ -20,6 +20,7 @@ function knownKeys(path: readonly PathSegment[]): readonly string[] {
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'autoscale') return KNOWN_KEYS.autoscale;
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'tls') return KNOWN_KEYS.tls;
   if (path.length === 3 && path[0] === 'apps' && path[2] === 'resources') return KNOWN_KEYS.resources;
+  if (path.length === 3 && path[0] === 'apps' && path[2] === 'backup') return KNOWN_KEYS.backup;
   return [];
 }
 

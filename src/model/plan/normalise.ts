@@ -1,4 +1,4 @@
-import { DEFAULT_START_PERIOD, DEFAULT_TIMEOUTS, durationMs } from './fields.js';
+import { DEFAULT_BACKUP_KEEP, DEFAULT_START_PERIOD, DEFAULT_TIMEOUTS, durationMs } from './fields.js';
 import { parseMemory } from '../sizes.js';
 import { normaliseImage } from './image.js';
 import type { RawApp } from './schema.js';
@@ -21,7 +21,7 @@ export function normaliseApp(name: string, raw: RawApp, domain: string, portWrit
     image: normaliseImage(raw.image),
     port: worker || raw.port === 'none' ? 0 : raw.port,
     replicas: typeof raw.replicas === 'number' ? raw.replicas : raw.replicas.min,
-    hosts: (raw.hosts ?? (worker ? [] : [`${name}.${domain}`])).map((h) => h.toLowerCase()),
+    hosts: (raw.hosts ?? (raw.expose === 'tcp' || worker ? [] : [`${name}.${domain}`])).map((h) => h.toLowerCase()),
     paths: raw.paths,
     health: {
       ...health,
@@ -58,6 +58,11 @@ export function normaliseApp(name: string, raw: RawApp, domain: string, portWrit
     // kept for checkApps to refuse them on an app with a port
     if (startPeriod !== undefined) app.health.startPeriod = startPeriod;
     if (healthCommand !== undefined) app.health.command = healthCommand;
+  }
+  if (raw.expose === 'tcp') app.expose = 'tcp';
+  if (Object.keys(raw.volumes).length > 0) {
+    app.volumes = raw.volumes;
+    app.backupKeep = raw.backup?.keep ?? DEFAULT_BACKUP_KEEP;
   }
   if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
   if (raw.autoscale !== undefined) {

@@ -26,7 +26,7 @@ function validApps(raw: unknown): [string, RawApp][] {
 function writtenOf(raw: unknown, name: string): Written {
   const app = isObj(raw) && isObj(raw.apps) && isObj(raw.apps[name]) ? raw.apps[name] : {};
   return {
-    hosts: app.hosts !== undefined, hashBy: app.hashBy !== undefined, maxPerNode: app.maxPerNode !== undefined,
+    hosts: app.hosts !== undefined, hashBy: app.hashBy !== undefined, maxPerNode: app.maxPerNode !== undefined, backup: app.backup !== undefined,
     health: isObj(app.health) ? Object.keys(app.health) : [], port: app.port !== undefined,
   };
 }

@@ -3,6 +3,7 @@ import { parseReference } from '../image-ref.js';
 import {
   APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
   HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH, SECRET_NAME,
+  DEFAULT_BACKUP_KEEP, EXPOSE_MODES, MOUNT_PATH, VOLUME_NAME,
 } from './fields.js';
 import { badCpus, badMemory } from '../sizes.js';
 
@@ -93,6 +94,10 @@ export const manualTlsSchema = z
     { error: M.tls },
   );
 
+export const backupSchema = z
+  .strictObject({ keep: wholeNumber(1, 1000, M.backupKeep).default(DEFAULT_BACKUP_KEEP).describe('archives kept per app') }, { error: M.map })
+  .describe('backups of the app\'s volumes (cloudmatrix backup create APP; every deploy that replaces it)');
+
 export const appSchema = z.strictObject(
   {
     image,
@@ -124,6 +129,11 @@ export const appSchema = z.strictObject(
       .describe('with tls: redirect plain HTTP to https (301), or allow both'),
     secrets: list(pattern(SECRET_NAME, M.secretName)).default([])
       .describe('names of secrets (cloudmatrix secret set NAME), passed to the containers as env vars of the same name'),
+    expose: z.enum(EXPOSE_MODES, { error: M.expose }).default('http')
+      .describe('http: routed by Varnish (hosts, paths); tcp: a TCP service other apps reach by ${APP.host}:${APP.port}, health is a TCP connect'),
+    volumes: z.record(pattern(VOLUME_NAME, M.volumeName), pattern(MOUNT_PATH, M.mountPath), { error: M.map }).default({})
+      .describe('named volumes on the node that runs the app, NAME: /path/in/container; the app then has replicas: 1 and stays on its node'),
+    backup: backupSchema.optional(),
   },
   { error: M.map },
 );
@@ -149,6 +159,7 @@ export const KNOWN_KEYS = {
   replicas: Object.keys(replicaRangeSchema.shape),
   autoscale: Object.keys(autoscaleSchema.shape),
   tls: Object.keys(manualTlsSchema.shape),
+  backup: Object.keys(backupSchema.shape),
   resources: Object.keys(resourcesSchema.shape),
 };
 

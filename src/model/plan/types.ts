@@ -79,6 +79,12 @@ export interface AppSpec {
   https?: 'redirect' | 'allow';
   /** names in the secret store, passed as env vars of the same name at create time; absent: none */
   secrets?: string[];
+  /** a TCP service: published port, TCP connect health, never routed by Varnish; absent: http */
+  expose?: 'tcp';
+  /** named volumes, NAME -> path in the container; absent: none (stateless) */
+  volumes?: Record<string, string>;
+  /** archives kept per app (plan's backup.keep); set for apps with volumes */
+  backupKeep?: number;
   /** argv replacing the image's CMD / ENTRYPOINT; absent: the image's */
   command?: string[];
   entrypoint?: string[];
