@@ -7,6 +7,7 @@ import { errorHandler } from './errors.js';
 import { Jobs } from './jobs.js';
 import { createMetrics } from './metrics.js';
 import { deployRoutes } from './routes-deploy.js';
+import { logRoutes } from './routes-logs.js';
 import { readRoutes } from './routes-read.js';
 
 export const BODY_LIMIT = '256kb';
@@ -51,7 +52,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     const text = await metrics.registry.metrics();
     res.type(metrics.registry.contentType).send(text);
   });
-  app.use('/api', readRoutes(deps), deployRoutes(deps, jobs, metrics));
+  app.use('/api', readRoutes(deps), deployRoutes(deps, jobs, metrics), logRoutes(deps));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(errorHandler(log));
   return app;

@@ -1,6 +1,7 @@
 import type { DeployRecord } from '../adapters/store/history.js';
 import type { LockHolder } from '../adapters/store/lock.js';
 import type { DeployReport } from '../deploy/deploy.js';
+import type { AppLogs, LogRequest } from '../logs/app-logs.js';
 import type { AppStatus, RouteRow } from '../deploy/observe.js';
 import type { RegistryRepo } from '../images/list.js';
 import type { CertRow } from '../tls/list.js';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   autoscale?(): Promise<AutoscaleView>;
   /** absent: no certificate metrics (no tls in the config) */
   certs?(): Promise<CertRow[]>;
+  /** an app's logs, checked (UnknownApp, unknown node) before anything streams; absent: no logs route */
+  logs?(req: LogRequest): Promise<AppLogs>;
   /** the holder of the deploy lock when a live process holds it */
   lockHolder(): LockHolder | null;
   /** `user`: who asked; the deploy refuses (Forbidden), under the lock, a plan that touches an app not theirs */

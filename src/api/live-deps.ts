@@ -7,6 +7,7 @@ import { rollbackPlan } from '../deploy/rollback.js';
 import { deployPlan } from '../deploy/deploy.js';
 import { appStatus, liveRoutes, observe } from '../deploy/observe.js';
 import { listRegistryImages } from '../images/list.js';
+import { openAppLogs } from '../logs/app-logs.js';
 import { readInventory } from '../inventory/read.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { UserStore } from '../adapters/store/users.js';
@@ -54,6 +55,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
       return { rates: store.rates(), decisions: store.decisions() };
     },
     ...(config.tls ? { certs: async () => (await import('../tls/list.js')).listCertificates(config) } : {}),
+    logs: (req) => openAppLogs(config, req),
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
     deploy: ({ planFile, dryRun, log: progress, user }) => deployPlan(config, { planFile, dryRun, log: progress, ...guard(user) }),
     prepareRollback(app, to, user) {

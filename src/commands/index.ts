@@ -20,6 +20,8 @@ import { registerGit } from './git.js';
 import { registerCerts } from './certs.js';
 import { registerScale } from './scale.js';
 import { registerSecret } from './secret.js';
+import { registerLogs } from './logs.js';
+import { registerExec } from './exec.js';
 import { registerUser } from './user.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
@@ -45,5 +47,7 @@ export function registerCommands(program: Command): void {
   registerScale(program);
   registerCerts(program);
   registerSecret(program);
+  registerLogs(program);
+  registerExec(program);
   registerUser(program);
 }

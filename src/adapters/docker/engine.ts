@@ -4,6 +4,8 @@ import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo, Image
 import { EnvError } from '../../errors.js';
 import type { ProgressEvent } from '../../model/progress-events.js';
 import { demuxLogs } from './demux.js';
+import { HijackedExec, startHijacked, type ExecAttach, type ExecOptions, type ExecState, type TerminalSize } from './exec.js';
+import { DockerLogStream, openLogs, type LogHandlers, type LogOptions, type LogStream } from './log-stream.js';
 import { followProgress } from './progress.js';
 
 /** How long Docker may take before cloudmatrix gives up on a node (config `timeouts`, in ms). */
@@ -72,6 +74,18 @@ export interface NodeEngine {
   /** the last lines it wrote (stdout and stderr), as text */
   logs(id: string, tail: number): Promise<string>;
   events(filters: Record<string, string[]>): Promise<EventStream>;
+  /**
+   * A container's log as lines (null: no such container). Opening has the call deadline; then,
+   * following, the node is pinged every heartbeatMs and a missed ping cuts the stream; reading
+   * what is there, no bytes for callMs cuts it.
+   */
+  streamLogs(id: string, opts: LogOptions, handlers: LogHandlers): Promise<LogStream | null>;
+  /** an exec in a running container (Docker answers 409 when it is not running) */
+  createExec(id: string, opts: ExecOptions): Promise<string>;
+  /** the exec started and attached: the call deadline runs until Docker switched protocols; the attached connection has none */
+  startExec(execId: string, opts: { tty: boolean; stdin: boolean }): Promise<ExecAttach>;
+  inspectExec(execId: string): Promise<ExecState>;
+  resizeExec(execId: string, size: TerminalSize): Promise<void>;
   /** the daemon's memory (bytes) and CPUs (NanoCpus), from docker info */
   capacity(): Promise<{ memory: number; nanoCpus: number }>;
   /**
@@ -216,6 +230,59 @@ export class DockerEngine implements NodeEngine {
       if (Date.now() >= until) return null;
       await new Promise((r) => setTimeout(r, Math.min(100, Math.max(0, until - Date.now()))));
     }
+  }
+
+  async streamLogs(id: string, opts: LogOptions, handlers: LogHandlers): Promise<LogStream | null> {
+    const what = `logs ${id.slice(0, 12)}`;
+    const res = await this.call(what, async (abortSignal) => {
+      try {
+        return await openLogs(this.docker, id, opts, abortSignal);
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    });
+    if (!res) return null;
+    const { callMs, heartbeatMs } = this.deadlines;
+    return new DockerLogStream(
+      this.docker,
+      res,
+      opts.follow
+        ? { kind: 'heartbeat', everyMs: heartbeatMs, ping: () => this.ping() }
+        : { kind: 'idle', ms: callMs, onIdle: () => this.markDown(`${what} (no data)`, callMs) },
+      handlers,
+    );
+  }
+
+  createExec(id: string, opts: ExecOptions): Promise<string> {
+    return this.call(`exec in ${id.slice(0, 12)}`, async (abortSignal) => {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: opts.cmd, AttachStdin: opts.stdin, AttachStdout: true, AttachStderr: true, Tty: opts.tty,
+        // API 1.42+; older daemons ignore it and get the size from resizeExec
+        ...(opts.size ? { ConsoleSize: [opts.size.rows, opts.size.cols] } : {}),
+        abortSignal,
+      } as Docker.ExecCreateOptions);
+      return exec.id;
+    });
+  }
+
+  startExec(execId: string, opts: { tty: boolean; stdin: boolean }): Promise<ExecAttach> {
+    return this.call(`start exec ${execId.slice(0, 12)}`, async (abortSignal) =>
+      new HijackedExec(this.docker, await startHijacked(this.docker, execId, opts.tty, opts.stdin, abortSignal), opts.tty),
+    );
+  }
+
+  inspectExec(execId: string): Promise<ExecState> {
+    return this.call(`inspect exec ${execId.slice(0, 12)}`, async (abortSignal) => {
+      const info = await this.docker.getExec(execId).inspect({ abortSignal });
+      return { running: info.Running, exitCode: info.Running ? null : info.ExitCode };
+    });
+  }
+
+  resizeExec(execId: string, size: TerminalSize): Promise<void> {
+    return this.call(`resize exec ${execId.slice(0, 12)}`, async (abortSignal) => {
+      await this.docker.getExec(execId).resize({ h: size.rows, w: size.cols, abortSignal });
+    });
   }
 
   inspectImage(ref: string): Promise<ImageInspectInfo | null> {

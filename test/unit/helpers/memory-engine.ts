@@ -71,6 +71,19 @@ export class MemoryEngine implements NodeEngine {
   async events(): Promise<EventStream> {
     throw new Error('no events in memory');
   }
+  async streamLogs(): Promise<null> {
+    return null;
+  }
+  async createExec(): Promise<string> {
+    throw new Error('no exec in memory');
+  }
+  async startExec(): Promise<never> {
+    throw new Error('no exec in memory');
+  }
+  async inspectExec(): Promise<never> {
+    throw new Error('no exec in memory');
+  }
+  async resizeExec(): Promise<void> {}
   async capacity(): Promise<{ memory: number; nanoCpus: number }> {
     this.ask('info');
     return { memory: 4 * 1024 ** 3, nanoCpus: 2e9 };

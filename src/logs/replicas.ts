@@ -1,0 +1,61 @@
+import type { Config } from '../config.js';
+import type { NodeEngines } from '../adapters/docker.js';
+import { findNode, listNodes, type NodeRef } from '../adapters/nodes.js';
+import { PlanStore } from '../adapters/store/plans.js';
+import { listCloudContainers } from '../deploy/cluster.js';
+import { UserError } from '../errors.js';
+import type { CloudContainer } from '../model/cloud-container.js';
+import { LABELS } from '../model/container-spec.js';
+
+/** An app named on the command line or in a URL: `APP`, or `PLAN/APP` where two plans have an app of that name. */
+export interface AppTarget {
+  app: string;
+  plan?: string;
+}
+
+/** No deployed plan has the app and no container carries its label: exit 2, or 404 in the API. */
+export class UnknownApp extends UserError {
+  constructor(readonly target: string, known: readonly string[]) {
+    super(`unknown app "${target}" (known: ${known.join(', ') || 'none'})`);
+    this.name = 'UnknownApp';
+  }
+}
+
+export function parseTarget(text: string): AppTarget {
+  const [a, b, ...rest] = text.split('/');
+  if (rest.length > 0 || !a || b === '') throw new UserError(`APP: expected APP or PLAN/APP, got ${JSON.stringify(text)}`);
+  return b === undefined ? { app: a } : { plan: a, app: b };
+}
+
+const matches = (t: AppTarget, plan: string, app: string): boolean => app === t.app && (t.plan === undefined || plan === t.plan);
+
+/** Docker's label filters for the target's containers (events, listings). */
+export function targetLabels(t: AppTarget): string[] {
+  return [`${LABELS.app}=${t.app}`, ...(t.plan === undefined ? [] : [`${LABELS.plan}=${t.plan}`])];
+}
+
+export interface Replicas {
+  target: AppTarget;
+  /** the nodes asked (one with --node) */
+  nodes: NodeRef[];
+  /** the target's containers on them, in any state, sorted by node and name */
+  containers: CloudContainer[];
+  /** nodes that did not answer the listing */
+  errors: { node: string; message: string }[];
+}
+
+/**
+ * The containers of an app on every node (or one), each node within its deadline. An app that
+ * neither a deployed plan nor any listed container has is a UserError naming it and the known ones.
+ */
+export async function findReplicas(config: Config, engines: NodeEngines, target: AppTarget, node?: string): Promise<Replicas> {
+  const nodes = node === undefined ? await listNodes(config) : [await findNode(config, node)];
+  const listed = await listCloudContainers(nodes, engines);
+  const planned = new PlanStore(config.stateDir).list().flatMap(({ name, plan }) => plan.apps.map((a) => ({ plan: name, app: a.name })));
+  const known = [...planned, ...listed.containers.map((c) => ({ plan: c.plan, app: c.app }))];
+  if (!known.some((k) => matches(target, k.plan, k.app))) {
+    const names = [...new Set(known.map((k) => k.app))].sort();
+    throw new UnknownApp(target.plan === undefined ? target.app : `${target.plan}/${target.app}`, names);
+  }
+  return { target, nodes, containers: listed.containers.filter((c) => matches(target, c.plan, c.app)), errors: listed.errors };
+}
