@@ -18,7 +18,7 @@ cmx lab status
 cmx nodes
 
 step "2. build the example images and push them into the private registry"
-for app in simplewebapp1 simplewebapp2 hostinfo; do
+for app in simplewebapp1 simplewebapp2 hostinfo worker; do
   cmx create-image "images/$app" "$app:1.0" | tail -n 2
   cmx install-image "$app:1.0" | tail -n 1
 done
@@ -54,6 +54,15 @@ show -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -H 'Host: secure.matrix
 echo "+ openssl s_client -connect 127.0.0.1:6443 -servername secure.matrix.test | issuer, dates"
 openssl s_client -connect 127.0.0.1:6443 -servername secure.matrix.test </dev/null 2>/dev/null | openssl x509 -noout -issuer -subject -dates
 
+step "7. a worker and limits: plans/workers.yaml (ticker has no port: never routed; both apps reserve memory and CPUs)"
+cmx deploy-plan plans/workers.yaml
+cmx status
+cmx nodes
+sock=$(node -e "console.log(JSON.parse(require('fs').readFileSync('/var/lib/cloudmatrix/config.json','utf8')).ssh.dockerSocket)")
+id=$(node bin/cloudmatrix.js ps --json | node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8'));const c=(r.containers??r).find((x)=>x.app==='ticker');console.log(c.node+' '+c.id)")
+echo "+ docker inspect ${id#* } on ${id%% *}: the plan's command and limits"
+DOCKER_HOST="unix://${sock/\{node\}/${id%% *}}" docker inspect -f 'Cmd={{json .Config.Cmd}} Memory={{.HostConfig.Memory}} NanoCpus={{.HostConfig.NanoCpus}}' "${id#* }"
+
 step "done"
 cat <<TEXT
 The dashboard and HTTP API: cloudmatrix serve --watch   (then open http://127.0.0.1:8700/ ;
@@ -62,5 +71,6 @@ the API token is in $(node -e "console.log(JSON.parse(require('fs').readFileSync
 Try: cloudmatrix ps | cloudmatrix history | cloudmatrix routes
 The legacy plan (same apps and hosts): cloudmatrix undeploy hello && cloudmatrix deploy-plan plans/applications.plan
 HTTPS: cloudmatrix certs | cloudmatrix certs renew secure.matrix.test (curl --cacert $root ...)
-Remove everything: cloudmatrix undeploy https && cloudmatrix undeploy hello && cloudmatrix lab down
+Workers: cloudmatrix status (ticker is healthy by running) | cloudmatrix nodes --json (capacity, reserved)
+Remove everything: cloudmatrix undeploy workers && cloudmatrix undeploy https && cloudmatrix undeploy hello && cloudmatrix lab down
 TEXT

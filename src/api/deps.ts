@@ -20,6 +20,9 @@ export interface NodeView {
   /** null: not asked (expired lease) */
   reachable: boolean | null;
   error?: string;
+  /** memory (bytes) and CPUs of a reachable node (docker info), and what cloudmatrix containers there reserve */
+  capacity?: { memory: number; cpus: number } | null;
+  reserved?: { memory: number; cpus: number };
 }
 
 export type Log = (line: string) => void;

@@ -17,6 +17,7 @@ import { refuseForeignApps } from '../users/authorize.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 import { nodeViews } from './node-views.js';
+import { nodeCapacities } from '../inventory/capacity.js';
 
 // One look at the cluster serves every panel of a dashboard refresh and a metrics scrape.
 const OBSERVE_TTL_MS = 2000;
@@ -38,7 +39,8 @@ export function liveDeps(config: Config, token: string | null, version: string, 
     info: { varnish: `http://${config.varnish.listen}`, registry: config.registry, version },
     nodes: cached(async () => {
       const [inv, { cluster }] = await Promise.all([readInventory(config.leasesFile, new Date(), config.staticNodes), observed()]);
-      return nodeViews(inv.nodes, cluster.nodes, cluster.unreachable);
+      const caps = await nodeCapacities(config, cluster.nodes.filter((n) => n.reachable));
+      return nodeViews(inv.nodes, cluster.nodes, cluster.unreachable, caps);
     }, OBSERVE_TTL_MS),
     images: cached(() => listRegistryImages(config), REGISTRY_TTL_MS),
     apps: cached(async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../config.js';
 
 interface NodesOptions {
   leases?: string;
@@ -6,12 +7,12 @@ interface NodesOptions {
   all?: boolean;
 }
 
-async function leasesAndStatics(leases: string | undefined): Promise<{ path: string; staticNodes: { name: string; ip: string }[] }> {
+async function leasesAndStatics(leases: string | undefined): Promise<{ path: string; staticNodes: { name: string; ip: string }[]; config?: Config }> {
   const { configPath, loadConfig } = await import('../config.js');
   const { existsSync } = await import('node:fs');
   if (leases !== undefined && !existsSync(configPath())) return { path: leases, staticNodes: [] };
   const config = loadConfig();
-  return { path: leases ?? config.leasesFile, staticNodes: config.staticNodes };
+  return { path: leases ?? config.leasesFile, staticNodes: config.staticNodes, config };
 }
 
 export function registerNodes(program: Command): void {
@@ -23,10 +24,15 @@ export function registerNodes(program: Command): void {
     .option('--all', 'also show expired leases and leases without a hostname')
     .action(async (opts: NodesOptions) => {
       const [{ readInventory }, rows] = await Promise.all([import('../inventory/read.js'), import('../inventory/rows.js')]);
-      const { path, staticNodes } = await leasesAndStatics(opts.leases);
+      const { path, staticNodes, config } = await leasesAndStatics(opts.leases);
       const inv = await readInventory(path, new Date(), staticNodes);
       for (const w of rows.inventoryWarnings(inv, path)) console.error(`cloudmatrix: ${w}`);
       const shown = rows.nodeRows(inv, opts.all === true);
-      console.log(opts.json ? JSON.stringify(shown, null, 2) : rows.formatNodesTable(shown));
+      // With a config, each live node's capacity and reservations (docker info, container labels).
+      const live = inv.nodes.filter((n) => !n.expired).map((n) => ({ name: n.name, ip: n.ip }));
+      const caps = config && live.length ? await (await import('../inventory/capacity.js')).nodeCapacities(config, live) : null;
+      if (caps) for (const [node, c] of caps) if (c.error) console.error(`cloudmatrix: warning: ${node}: capacity unknown: ${c.error}`);
+      const withCaps = caps ? shown.map((r) => (r.name && caps.has(r.name) && !r.expired ? { ...r, ...caps.get(r.name)! } : r)) : shown;
+      console.log(opts.json ? JSON.stringify(withCaps, null, 2) : rows.formatNodesTable(withCaps, caps !== null));
     });
 }

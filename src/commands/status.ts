@@ -7,7 +7,7 @@ export function formatStatus(rows: readonly AppStatus[]): string {
   if (rows.length === 0) return 'no plan deployed yet (cloudmatrix deploy-plan PLAN)';
   const table = [['PLAN', 'APP', 'DESIRED', 'RUNNING', 'HEALTHY', 'ORPHANS', 'NODES', 'REVISION', 'HOSTS']];
   for (const r of rows) {
-    table.push([r.plan, r.app, String(r.desired), String(r.running), String(r.healthy), String(r.orphans), r.nodes.join(',') || '-', r.revisions.join(',') || '-', r.hosts.join(',')]);
+    table.push([r.plan, r.app, String(r.desired), String(r.running), String(r.healthy), String(r.orphans), r.nodes.join(',') || '-', r.revisions.join(',') || '-', r.worker ? '(worker: not routed)' : r.hosts.join(',')]);
   }
   const orphans = rows.filter((r) => r.orphans > 0).map((r) => `${r.plan}/${r.app}: ${r.containers.filter((c) => !c.knownGood).map((c) => `${c.node}/${c.name}`).join(', ')}`);
   const note = orphans.length ? `\norphans (never passed a health check under a deploy; never routed; the next deploy of the plan removes them):\n  ${orphans.join('\n  ')}` : '';

@@ -8,9 +8,11 @@ import { RegistryClient } from '../adapters/registry.js';
 import { endpointFor, pullAuthFor } from '../adapters/registry-access.js';
 import { findRegistryImage } from '../adapters/registry-image.js';
 import {
-  containerSpec, DEFAULT_CONTAINER_PORT, defaultContainerName, isContainerName, MANUAL_PLAN, revisionOf,
+  containerSpec, DEFAULT_CONTAINER_PORT, defaultContainerName, isContainerName, LABELS, MANUAL_PLAN, reservedOnNode, revisionOf,
 } from '../model/container-spec.js';
 import { appOf, formatRef, resolveImageArg, type ImageRef } from '../model/image-ref.js';
+import { minus, needOf } from '../model/capacity.js';
+import { formatBytes, formatCpus } from '../model/sizes.js';
 import { inspected, reuse, type RunContainerResult } from './outcome.js';
 
 export type { RunContainerResult } from './outcome.js';
@@ -24,6 +26,10 @@ export interface RunContainerOptions {
   name?: string;
   app?: string;
   env?: Record<string, string>;
+  /** argv replacing the image's CMD */
+  command?: string[];
+  /** limits (bytes, CPUs), refused when the node has not that much free */
+  resources?: { memory?: number; cpus?: number };
   config: Config;
   engines?: NodeEngines;
   progress?: (line: string) => void;
@@ -53,6 +59,19 @@ async function create(engine: NodeEngine, node: NodeRef, spec: ReturnType<typeof
   return inspected(engine, node, id, 'started');
 }
 
+/** Limits go on only where the node has them free (docker info less what its cloudmatrix containers reserve). */
+async function checkRoom(engine: NodeEngine, node: string, resources: { memory?: number; cpus?: number }): Promise<void> {
+  const [capacity, list] = await Promise.all([engine.capacity(), engine.listContainers({ all: true, filters: { label: [LABELS.app] } })]);
+  const free = minus(capacity, reservedOnNode(list));
+  const need = needOf({ resources });
+  if (need.memory > free.memory) {
+    throw new UserError(`--memory ${formatBytes(need.memory)}: ${node} has ${formatBytes(Math.max(0, free.memory))} free (of ${formatBytes(capacity.memory)})`);
+  }
+  if (need.nanoCpus > free.nanoCpus) {
+    throw new UserError(`--cpus ${formatCpus(need.nanoCpus)}: ${node} has ${formatCpus(Math.max(0, free.nanoCpus))} CPUs free (of ${formatCpus(capacity.nanoCpus)})`);
+  }
+}
+
 /** One container of a registry image on a node, labelled like deploy-plan's; idempotent by name and revision. */
 export async function runContainer(opts: RunContainerOptions): Promise<RunContainerResult> {
   const { config } = opts;
@@ -64,16 +83,21 @@ export async function runContainer(opts: RunContainerOptions): Promise<RunContai
   const containerPort = opts.containerPort ?? image.exposedPorts[0] ?? DEFAULT_CONTAINER_PORT;
   const app = opts.app ?? appOf(ref);
   const env = opts.env ?? {};
-  const revision = revisionOf({ imageDigest: image.digest, app, containerPort, hostPort: opts.hostPort, env });
+  const revision = revisionOf({
+    imageDigest: image.digest, app, containerPort, hostPort: opts.hostPort, env,
+    ...(opts.command ? { cmd: opts.command } : {}), ...(opts.resources ? { resources: opts.resources } : {}),
+  });
   const name = opts.name ?? defaultContainerName(app, node.name, opts.hostPort, revision);
   const engines = opts.engines ?? new NodeEngines(config);
   try {
     const engine = engines.get(node);
     const existing = await engine.inspectContainer(name);
     if (existing) return await reuse(engine, node, existing, revision);
+    if (opts.resources) await checkRoom(engine, node.name, opts.resources);
     await ensureImage(engine, image.ref as ImageRef & { digest: string }, progress, pullAuthFor(config, ref.registry));
     const spec = containerSpec({
       name, app, plan: MANUAL_PLAN, revision, image: formatRef(image.ref), containerPort, hostPort: opts.hostPort, hostIp: node.ip, env,
+      ...(opts.command ? { cmd: opts.command } : {}), ...(opts.resources ? { resources: opts.resources } : {}),
     });
     return await create(engine, node, spec, revision);
   } finally {

@@ -1,6 +1,7 @@
 import type { Inventory } from '../model/inventory.js';
 import type { LeaseEntry } from '../model/leases.js';
 import { tableOf } from '../model/table.js';
+import { capacityCells, type NodeCapacity } from '../model/node-capacity.js';
 
 /** A line of `cloudmatrix nodes`. */
 export interface NodeRow {
@@ -26,10 +27,13 @@ export function nodeRows(inv: Inventory, all: boolean): NodeRow[] {
   return [...rows, ...inv.others.map(other)];
 }
 
-export function formatNodesTable(rows: readonly NodeRow[]): string {
+/** With `capacity`: CPUS and MEMORY columns, reserved/total of each live node (`-` when unknown). */
+export function formatNodesTable(rows: readonly (NodeRow & Partial<NodeCapacity>)[], capacity = false): string {
   const state = (r: NodeRow) => (r.expired ? 'expired' : r.name ? 'active' : 'nameless');
-  return tableOf(['NAME', 'IP', 'MAC', 'EXPIRES', 'STATE'], rows, (r) => [
+  const head = ['NAME', 'IP', 'MAC', 'EXPIRES', 'STATE', ...(capacity ? ['CPUS', 'MEMORY'] : [])];
+  return tableOf(head, rows, (r) => [
     r.name ?? '*', r.ip ?? '-', r.mac ?? '-', r.expiresAt ?? 'never', state(r),
+    ...(capacity ? capacityCells(r.capacity !== undefined ? (r as NodeCapacity) : undefined) : []),
   ]);
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
-import type { Resources } from './capacity.js';
+import { NOTHING, plus, reservesNow, type Resources } from './capacity.js';
 import { nanoCpus } from './sizes.js';
 
 export const LABELS = {
@@ -38,6 +38,8 @@ export interface ContainerSpecInput {
   entrypoint?: string[];
   /** limits (bytes, CPUs), also labelled as the container's reservation */
   resources?: { memory?: number; cpus?: number };
+  /** named volumes mounted into the container */
+  mounts?: { source: string; target: string }[];
 }
 
 export function envList(env: Record<string, string>): string[] {
@@ -76,6 +78,7 @@ export function containerSpec(i: ContainerSpecInput): ContainerCreateOptions {
       ...(port ? { PortBindings: { [port]: [{ HostIp: i.hostIp, HostPort: i.hostPort === undefined ? '' : String(i.hostPort) }] } } : {}),
       ...(r?.memory !== undefined ? { Memory: r.memory } : {}),
       ...(r?.cpus !== undefined ? { NanoCpus: nanoCpus(r.cpus) } : {}),
+      ...(i.mounts?.length ? { Mounts: i.mounts.map((m) => ({ Type: 'volume' as const, Source: m.source, Target: m.target })) } : {}),
     },
   };
 }
@@ -86,6 +89,11 @@ export function reservedOf(labels: Record<string, string>): Resources | undefine
   const cpus = Number(labels[LABELS.cpus] ?? '');
   const nano = labels[LABELS.cpus] !== undefined && Number.isFinite(cpus) && cpus > 0 ? nanoCpus(cpus) : 0;
   return memory || nano ? { memory, nanoCpus: nano } : undefined;
+}
+
+/** What the listed containers of one node reserve together (stopped ones hold nothing). */
+export function reservedOnNode(list: readonly { State: string; Labels?: Record<string, string> }[]): Resources {
+  return list.filter((c) => reservesNow(c.State)).reduce((sum, c) => plus(sum, reservedOf(c.Labels ?? {}) ?? NOTHING), NOTHING);
 }
 
 export interface RevisionInput {

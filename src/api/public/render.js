@@ -21,14 +21,28 @@ function until(iso) {
   return `${iso.replace('T', ' ').slice(0, 19)} (${s >= 0 ? 'in ' + rel : rel + ' ago'})`;
 }
 
+function bytes(n) {
+  for (const [unit, size] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]]) if (n >= size) return `${Math.floor((n / size) * 10) / 10}${unit}`;
+  return `${n}B`;
+}
+
+// reserved / total, as placement counts them (what cloudmatrix containers reserve against docker info)
+function capacity(n, key, show) {
+  if (!n.capacity) return el('span', { class: 'muted' }, '-');
+  const used = n.reserved?.[key] ?? 0;
+  return el('span', { class: used > n.capacity[key] * 0.9 ? 'warn' : '' }, `${show(used)} / ${show(n.capacity[key])}`);
+}
+
 export function nodes(list) {
-  return table(['node', 'address', 'lease expires', 'reachable'], list.map((n) => [
+  return table(['node', 'address', 'lease expires', 'reachable', 'CPUs reserved', 'memory reserved'], list.map((n) => [
     n.name, el('code', {}, n.ip), n.expired ? no('expired') : until(n.expiresAt),
     n.reachable === null ? el('span', { class: 'muted' }, 'not asked') : n.reachable ? yes('yes') : el('span', { class: 'bad', title: n.error ?? '' }, 'no'),
+    capacity(n, 'cpus', (c) => String(Math.round(c * 100) / 100)), capacity(n, 'memory', bytes),
   ]), 'no nodes: no DHCP leases and no static nodes');
 }
 
 function reach(a, varnish) {
+  if (a.worker) return el('span', { class: 'muted' }, 'worker: not routed');
   const out = [];
   for (const p of a.paths) out.push(el('div', {}, el('a', { href: `${varnish}${p}`, target: '_blank', rel: 'noopener' }, `${varnish}${p}`)));
   for (const h of a.hosts) out.push(el('div', {}, h), el('div', {}, el('code', {}, `curl -H 'Host: ${h}' ${varnish}/`)));
