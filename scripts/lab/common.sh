@@ -27,6 +27,11 @@ ACME_LISTEN=127.0.0.1:14000
 ACME_MANAGEMENT=127.0.0.1:15000
 ACME_DNS=127.0.0.1:8053
 ACME_DIR=$LAB/pebble
+# git over SSH: an sshd of its own on the manager's lab address, for the git account only.
+GIT_SSH_PORT=${CMX_GIT_SSH_PORT:-2222}
+GIT_SSH=$LAB/git-ssh
+GIT_USER=git
+GIT_SUDOERS=/etc/sudoers.d/cloudmatrix-lab-git
 # gcc's -O2 -g makes VCL compile time grow much faster than the number of backends (157 s for
 # 1,000 apps, 6 s with these flags); the generated C is simple enough not to need them.
 VARNISH_CC='%D -O0 -g0'

@@ -68,6 +68,8 @@ if [ -s "$LAB/tcp_migrate_req.orig" ]; then
   sysctl -qw "net.ipv4.tcp_migrate_req=$(cat "$LAB/tcp_migrate_req.orig")" 2>/dev/null || true
   rm -f "$LAB/tcp_migrate_req.orig"
 fi
+# The git account's sudo rule goes with the lab's sshd (the account itself stays, as made).
+rm -f "$GIT_SUDOERS"
 rm -f "$LAB"/*.pid "$LAB"/*/*.pid "$LAB"/*/docker.sock "$LAB/lab.json" 2>/dev/null || true
 # dockerd reuses "its" containerd when exec/containerd/containerd.pid names a live process: after
 # a crash that pid may belong to anything by now (pid_max is 32768 here), and dockerd then waits

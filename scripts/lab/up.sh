@@ -144,6 +144,23 @@ for k in $(seq 1 "$NODES"); do
     --cgroup-parent "$BRIDGE-node$k" --config-file "$(daemon_json "$dir")" --log-level warn </dev/null >"$dir/dockerd.log" 2>&1 9>&- &
 done
 
+log "manager: git over SSH on $MANAGER_IP:$GIT_SSH_PORT (user $GIT_USER)"
+# The git account's keys are the users' (cloudmatrix user ... rewrites authorized_keys); its
+# forced command runs this checkout's CLI as root through sudo, and nothing else.
+CMX_NODE=$(readlink -f "$(command -v node)")
+CMX_CLI=$(cd "$SCRIPTS_DIR/.." && pwd)/bin/cloudmatrix.js
+ensure_git_account "$GIT_USER" "$CMX_STATE_DIR/git-ssh"
+mkdir -p "$GIT_SSH"
+[ -f "$GIT_SSH/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C cloudmatrix-git -f "$GIT_SSH/ssh_host_ed25519_key"
+[ -f "$CMX_STATE_DIR/git-ssh/authorized_keys" ] || printf '# Written by cloudmatrix: no user has a key yet\n' >"$CMX_STATE_DIR/git-ssh/authorized_keys"
+write_git_wrapper "$GIT_SSH/bin/cloudmatrix" "$CMX_NODE" "$CMX_CLI" "${CLOUDMATRIX_CONFIG:-$CMX_STATE_DIR/config.json}"
+write_git_sudoers "$GIT_SUDOERS" "$GIT_USER" "$CMX_NODE" "$CMX_CLI"
+write_git_sshd_config "$GIT_SSH/sshd_config" "$MANAGER_IP" "$GIT_SSH_PORT" "$GIT_SSH/ssh_host_ed25519_key" \
+  "$CMX_STATE_DIR/git-ssh/authorized_keys" "$GIT_SSH/sshd.pid" "$GIT_USER" "$GIT_SSH/bin:/usr/local/bin:/usr/bin:/bin"
+/usr/sbin/sshd -t -f "$GIT_SSH/sshd_config" || die "git sshd: bad configuration $GIT_SSH/sshd_config"
+/usr/sbin/sshd -f "$GIT_SSH/sshd_config" -E "$GIT_SSH/sshd.log" 9>&-
+echo "[$MANAGER_IP]:$GIT_SSH_PORT $(cut -d' ' -f1,2 "$GIT_SSH/ssh_host_ed25519_key.pub")" >"$LAB/git_known_hosts"
+
 log "waiting for daemons"
 registry_up() { curl -fsS --max-time 1 --cacert "$REGISTRY_TLS/ca.crt" -u "$(creds pull)" "https://$REGISTRY/v2/"; }
 registry_push_up() { curl -fsS --max-time 1 -u "$(creds push)" "http://$REGISTRY_PUSH/v2/"; }
@@ -155,6 +172,7 @@ for k in $(seq 1 "$NODES"); do
   wait_for 60 docker_ping "$dir/docker.sock" || die "node$k dockerd did not start (see $dir/dockerd.log)"
   wait_for 10 tcp_open "$(cat "$dir/ip")" 22 || die "node$k sshd did not start (see $dir/sshd.log)"
 done
+wait_for 10 tcp_open "$MANAGER_IP" "$GIT_SSH_PORT" || die "git sshd did not start (see $GIT_SSH/sshd.log)"
 wait_for 10 varnishadm -T "$VARNISH_ADMIN" -S "$LAB/varnish.secret" ping || die "varnish did not start (see $LAB/varnish.log)"
 wait_for 10 tcp_open 127.0.0.1 "$TLS_PORT" || die "hitch did not start (see $LAB/hitch.log)"
 # pebble makes a new root at every start: the certificates it issued before chain to no root now.

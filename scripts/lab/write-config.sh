@@ -22,6 +22,7 @@ cat >"$LAB/lab.json.tmp" <<JSON
   "varnishd": "$VARNISHD",
   "tls": {"listen": "127.0.0.1:$TLS_PORT", "pidFile": "$LAB/hitch.pid"},
   "acme": {"directory": "https://$ACME_LISTEN/dir", "pidFile": "$LAB/pebble.pid"},
+  "git": {"listen": "$MANAGER_IP:$GIT_SSH_PORT", "user": "$GIT_USER", "pidFile": "$GIT_SSH/sshd.pid", "knownHosts": "$LAB/git_known_hosts"},
   "lab": "$LAB",
   "nodes": [$nodes_json
   ]

@@ -149,9 +149,37 @@ CFG_TLS_JSON="{\"listen\": \"0.0.0.0:6443\", \"hostsDir\": \"$HITCH/hosts\", \"h
 CFG_ACME_JSON="{\"directory\": \"https://127.0.0.1:14000/dir\", \"email\": \"ops@cloudmatrix.test\", \"caBundle\": \"$TLS/ca.crt\", \"rootFile\": \"$STATE/acme-root.pem\", \"responder\": \"127.0.0.1:8702\"}" \
   write_cloudmatrix_config "$STATE/config.json"
 
+# git push over SSH: an sshd of its own on :2222 for the git account alone, whose authorized_keys
+# cloudmatrix writes from the users' keys (each forcing `cloudmatrix git shell USER`, which runs as
+# root through the sudo rule below and nothing else). Workstations: git@MANAGER:2222 (Vagrant: 2223).
+GIT_SSH=/etc/cloudmatrix/git-ssh
+CMX_NODE=$(readlink -f "$(command -v node)")
+ensure_git_account git "$STATE/git-ssh"
+mkdir -p "$GIT_SSH"
+[ -f "$GIT_SSH/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C cloudmatrix-git -f "$GIT_SSH/ssh_host_ed25519_key"
+[ -f "$STATE/git-ssh/authorized_keys" ] || printf '# Written by cloudmatrix: no user has a key yet\n' >"$STATE/git-ssh/authorized_keys"
+write_git_wrapper /usr/local/lib/cloudmatrix/git-bin/cloudmatrix "$CMX_NODE" "$SRC/bin/cloudmatrix.js" "$STATE/config.json"
+write_git_sudoers /etc/sudoers.d/cloudmatrix-git git "$CMX_NODE" "$SRC/bin/cloudmatrix.js"
+write_git_sshd_config "$GIT_SSH/sshd_config" 0.0.0.0 2222 "$GIT_SSH/ssh_host_ed25519_key" "$STATE/git-ssh/authorized_keys" \
+  /run/cloudmatrix-git-sshd.pid git /usr/local/lib/cloudmatrix/git-bin:/usr/local/bin:/usr/bin:/bin
+mkdir -p /run/sshd
+/usr/sbin/sshd -t -f "$GIT_SSH/sshd_config"
+echo "[$MANAGER_IP]:2222 $(cut -d' ' -f1,2 "$GIT_SSH/ssh_host_ed25519_key.pub")" | tee "$STATE/git_known_hosts" >"$SHARED/git_known_hosts"
+cat >/etc/systemd/system/cloudmatrix-git-sshd.service <<UNIT
+[Unit]
+Description=cloudmatrix: git push over SSH (the git account only)
+After=network.target
+[Service]
+ExecStartPre=/usr/bin/mkdir -p /run/sshd
+ExecStart=/usr/sbin/sshd -D -f $GIT_SSH/sshd_config
+Restart=always
+[Install]
+WantedBy=multi-user.target
+UNIT
+
 systemctl daemon-reload
-systemctl enable --now cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker hitch cloudmatrix-acme-dns cloudmatrix-pebble
-systemctl restart cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker varnish hitch cloudmatrix-acme-dns cloudmatrix-pebble
+systemctl enable --now cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker hitch cloudmatrix-acme-dns cloudmatrix-pebble cloudmatrix-git-sshd
+systemctl restart cloudmatrix-nft cloudmatrix-dnsmasq docker-registry cloudmatrix-registry-push docker varnish hitch cloudmatrix-acme-dns cloudmatrix-pebble cloudmatrix-git-sshd
 acme_root() { curl -fsS --max-time 2 --cacert "$TLS/ca.crt" https://127.0.0.1:15000/roots/0 -o "$STATE/acme-root.pem.tmp"; }
 for _ in $(seq 1 100); do acme_root && break; sleep 0.2; done
 mv "$STATE/acme-root.pem.tmp" "$STATE/acme-root.pem"

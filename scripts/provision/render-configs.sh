@@ -275,3 +275,77 @@ make_server_cert() {
     -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san") 2>/dev/null
   rm -f "$out.csr"
 }
+
+# git over SSH (gitolite's way): one system account whose authorized_keys cloudmatrix writes from
+# the users' keys, each line forcing `cloudmatrix git shell USER`.
+
+# ensure_git_account USER HOME: a system account for git pushes, made when missing. Its shell runs
+# the forced command (sh -c); its password is "*" (no password login, and not "locked", which
+# sshd without PAM would refuse even for a key).
+ensure_git_account() {
+  if ! id -u "$1" >/dev/null 2>&1; then
+    useradd --system --home-dir "$2" --no-create-home --shell /bin/sh --comment "cloudmatrix git push" "$1"
+  fi
+  usermod -p '*' "$1"
+  mkdir -p "$2"
+}
+
+# write_git_wrapper FILE NODE CLI CONFIG: the `cloudmatrix` the git account finds first on its PATH:
+# only `git shell USER`, run as root through sudo (write_git_sudoers), with the manager's config.
+write_git_wrapper() {
+  mkdir -p "$(dirname "$1")"
+  cat >"$1.tmp" <<SH
+#!/bin/sh
+# Written by cloudmatrix: the git account's cloudmatrix runs \`git shell USER\` only, as root (sudo).
+if [ \$# -ne 3 ] || [ "\$1" != git ] || [ "\$2" != shell ]; then
+  echo "cloudmatrix: this account runs git push and git fetch only" >&2
+  exit 1
+fi
+CLOUDMATRIX_CONFIG='$4'
+export CLOUDMATRIX_CONFIG
+exec sudo -n -- '$2' '$3' git shell "\$3"
+SH
+  chmod 755 "$1.tmp"
+  mv "$1.tmp" "$1"
+}
+
+# write_git_sudoers FILE USER NODE CLI: USER may run `NODE CLI git shell ...` as root, nothing
+# else, with the command git asked for (SSH_ORIGINAL_COMMAND) and the config path kept.
+write_git_sudoers() {
+  cat >"$1.tmp" <<CONF
+# Written by cloudmatrix: the git account's forced command decides and runs git as root.
+Defaults:$2 !requiretty, !use_pty, !lecture, env_keep += "SSH_ORIGINAL_COMMAND CLOUDMATRIX_CONFIG"
+$2 ALL=(root) NOPASSWD: $3 $4 git shell *
+CONF
+  chmod 440 "$1.tmp"
+  visudo -cqf "$1.tmp" || { rm -f "$1.tmp"; echo "sudoers: $1 does not check" >&2; return 1; }
+  mv "$1.tmp" "$1"
+}
+
+# write_git_sshd_config FILE LISTEN PORT HOST_KEY AUTHORIZED_KEYS PIDFILE USER PATH: an sshd for
+# git pushes only: USER alone, keys alone, no tty, no forwarding, no sftp; PATH finds the wrapper.
+write_git_sshd_config() {
+  cat >"$1" <<CONF
+ListenAddress $2
+Port $3
+HostKey $4
+PidFile $6
+AuthorizedKeysFile $5
+AllowUsers $7
+PermitRootLogin no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+DisableForwarding yes
+PermitTTY no
+PermitUserRC no
+PermitUserEnvironment no
+X11Forwarding no
+PrintMotd no
+PrintLastLog no
+MaxStartups 30:30:100
+SetEnv PATH=$8
+CONF
+}

@@ -27,6 +27,15 @@ export function registerGit(program: Command): void {
       console.log(`push to it:\n  git remote add cloud ${dir}              # on the manager\n  git remote add cloud ssh://root@MANAGER${dir}   # from elsewhere\n  git push cloud main`);
     });
   git
+    .command('shell')
+    .description("(the git account's forced command) run git-receive-pack/git-upload-pack for USER's apps: reads SSH_ORIGINAL_COMMAND")
+    .argument('<user>', 'the user whose key signed in')
+    .action(async (user: string) => {
+      const [{ loadConfig }, { gitShell }] = await Promise.all([import('../config.js'), import('../git/shell.js')]);
+      const code = await gitShell(loadConfig(), user, process.env.SSH_ORIGINAL_COMMAND);
+      if (code !== 0) throw new CommandFailed(); // git said why
+    });
+  git
     .command('receive')
     .description('(run by the post-receive hook) deploy the pushed main: ref lines on stdin')
     .argument('<app>', 'app name')

@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
-import { messageOf } from '../errors.js';
+import { Forbidden, messageOf } from '../errors.js';
 import { writeAtomic } from '../adapters/store/atomic.js';
 import { liveLockHolder } from '../adapters/store/lock.js';
-import { deployPlan, type DeployReport } from '../deploy/deploy.js';
+import { deployPlan, type DeployOptions, type DeployReport } from '../deploy/deploy.js';
+import { UserStore } from '../adapters/store/users.js';
+import { seesAll } from '../model/users/permissions.js';
+import { GIT_USER_ENV } from '../users/actor.js';
+import { refuseForeignApps } from '../users/authorize.js';
 import { createImage } from '../images/create.js';
 import { installImage } from '../images/install.js';
 import { readGitApp, repoDir } from './paths.js';
@@ -16,6 +20,18 @@ import { exportTree } from './run-git.js';
 
 const LOCK_WAIT_MS = 5 * 60_000;
 type Out = (line: string) => void;
+
+/**
+ * A push through `git shell` deploys as its user: the plan file may not add, change or remove
+ * another app of theirs (an admin's edit not yet deployed, say); checked under the deploy lock.
+ */
+function pusherGuard(config: Config): Pick<DeployOptions, 'authorize'> {
+  const name = process.env[GIT_USER_ENV];
+  const who = name ? new UserStore(config.stateDir).get(name) : undefined;
+  if (!name) return {};
+  if (!who) return { authorize: () => { throw new Forbidden(`user ${name} is gone`); } };
+  return seesAll(who) ? {} : { authorize: (deployed, next) => refuseForeignApps(who, deployed, next) };
+}
 
 /** Build output comes in chunks: hand it on line by line, without blank ones. */
 function byLine(out: Out): (chunk: string) => void {
@@ -76,7 +92,7 @@ export async function receive(config: Config, app: string, refText: string, prin
     before = text;
     writeAtomic(meta.planFile, edited);
     out(`cloudmatrix: ${meta.planFile}: apps.${app}.image = ${image}; deploying`);
-    const report: DeployReport = await deployPlan(config, { planFile: meta.planFile, log: (l) => out(`  ${l}`) });
+    const report: DeployReport = await deployPlan(config, { planFile: meta.planFile, log: (l) => out(`  ${l}`), ...pusherGuard(config) });
     const mine = report.apps.find((a) => a.app === app);
     if (report.result === 'failed' || mine?.result === 'failed') throw new Error(mine?.error ?? `deploy ${report.id} failed`);
     before = null;

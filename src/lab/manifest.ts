@@ -29,6 +29,8 @@ export interface LabManifest {
   tls?: { listen: string; pidFile: string };
   /** pebble: the lab's ACME directory, its pid file */
   acme?: { directory: string; pidFile: string };
+  /** the sshd for git pushes: where it listens, its account, pid file, and the known_hosts line for clients */
+  git?: { listen: string; user: string; pidFile: string; knownHosts: string };
   lab: string;
   nodes: LabNode[];
 }

@@ -60,7 +60,7 @@ export async function labStatus(m: LabManifest | null, varnishAdmin = '127.0.0.1
   return { up: true, ok, bridge: m.bridge, subnet: m.subnet, manager, nodes };
 }
 
-/** hitch (its pid and its TLS port) and pebble (its directory over TLS checked against the lab CA). */
+/** hitch (its pid and its TLS port), pebble (its directory over TLS checked against the lab CA), the git sshd. */
 function edgeChecks(m: LabManifest): Array<[string, Promise<boolean>, string]> {
   const checks: Array<[string, Promise<boolean>, string]> = [];
   if (m.tls) {
@@ -69,6 +69,10 @@ function edgeChecks(m: LabManifest): Array<[string, Promise<boolean>, string]> {
   }
   if (m.acme) {
     checks.push(['pebble', pidAlive(m.acme.pidFile) ? httpsOk(m.acme.directory, m.registryCa) : Promise.resolve(false), `ACME ${m.acme.directory}`]);
+  }
+  if (m.git) {
+    const [host, port] = splitHostPort(m.git.listen);
+    checks.push(['git-sshd', pidAlive(m.git.pidFile) ? tcpOpen(host, port) : Promise.resolve(false), `git push over SSH: ${m.git.user}@${m.git.listen}`]);
   }
   return checks;
 }

@@ -7,6 +7,7 @@ import { parseBridge, parseNodeCount, parseSubnet } from './options.js';
 import { varnishdOption } from './varnishd.js';
 import { runLabScript } from './run-script.js';
 import { ensureSecretKey } from '../adapters/store/secrets.js';
+import { UserStore } from '../adapters/store/users.js';
 import { labStatus } from './status.js';
 
 export interface LabUpOptions {
@@ -30,8 +31,8 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
   const previous = readManifest(stateDir());
   const same = previous && previous.bridge === bridge && previous.subnet === subnet && previous.nodes.length === nodes
     && (previous.varnishd ?? 'varnishd') === varnishd.path
-    // A lab from before HTTPS at the router (no hitch, no pebble) is rebuilt.
-    && !!previous.tls && !!previous.acme;
+    // A lab from before HTTPS at the router (no hitch, no pebble) or before git over SSH is rebuilt.
+    && !!previous.tls && !!previous.acme && !!previous.git;
   if (same && !opts.recreate && existsSync(configPath()) && (await labStatus(previous)).ok) {
     // Already up and healthy in this shape: leave the running nodes (and their containers) be.
     await runLabScript('install-packages.sh', {}, true);
@@ -50,6 +51,8 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
     CMX_LAB_VARNISHD: varnishd.path,
   });
   ensureSecretKey(stateDir());
+  // The git sshd reads the users' keys from here: it is the store's, whatever up.sh found.
+  new UserStore(stateDir()).syncAuthorizedKeys();
   if (varnishd.path !== 'varnishd') console.log(`lab: the router runs varnishd ${varnishd.version} (${varnishd.path})`);
 }
 

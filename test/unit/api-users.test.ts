@@ -73,7 +73,8 @@ test('a deployer deploys a plan that changes only its app; one that touches anot
   const ok = await request(app).post('/api/deploys').set(bearer(deployer)).send({ name: 'site', plan: site('cloud/web:2') }).expect(202);
   const job = await request(app).get(`/api/deploys/${ok.body.id}`).set(bearer(deployer)).expect(200);
   assert.equal(job.body.user, 'dan');
-  for (let i = 0; i < 50 && deploys.length === 0; i++) await new Promise((r) => setImmediate(r));
+  // the job runs in the background: its SSE stream ends when it has
+  await request(app).get(`/api/deploys/${ok.body.id}/events`).set(bearer(deployer)).expect(200);
   assert.equal(deploys[0]!.user!.name, 'dan');
   await request(app).post('/api/apps/web/rollback').set(bearer(deployer)).send({}).expect(202);
   await request(app).post('/api/apps/other/rollback').set(bearer(deployer)).send({}).expect(403);

@@ -41,3 +41,38 @@ test('any input: either a plain app name and a known service, or an error; never
     assert.ok(cmd.length <= MAX_GIT_COMMAND);
   }));
 });
+
+test('git shell decides by the user\'s role and apps, before looking for the repository', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { UserStore } = await import('../../src/adapters/store/users.js');
+  const { gitShellDecision } = await import('../../src/git/shell.js');
+  const { addUser } = await import('../../src/users/users.js');
+  const { Forbidden } = await import('../../src/errors.js');
+  const d = mkdtempSync(join(tmpdir(), 'cmx-gitshell-'));
+  const config = { stateDir: d } as Parameters<typeof gitShellDecision>[0];
+  for (const app of ['web', 'other']) {
+    mkdirSync(join(d, 'git', `${app}.git`), { recursive: true });
+    writeFileSync(join(d, 'git', `${app}.git`, 'HEAD'), 'ref: refs/heads/main\n');
+  }
+  await addUser(d, { name: 'dan', role: 'deployer', apps: 'web,nothere' });
+  await addUser(d, { name: 'vera', role: 'viewer', apps: 'web' });
+  const store = new UserStore(d);
+  assert.deepEqual(gitShellDecision(config, store, 'dan', "git-receive-pack 'web.git'"), { service: 'git-receive-pack', dir: join(d, 'git', 'web.git') });
+  assert.deepEqual(gitShellDecision(config, store, 'vera', "git-upload-pack 'web.git'"), { service: 'git-upload-pack', dir: join(d, 'git', 'web.git') });
+  const refused: [string, string | undefined, RegExp][] = [
+    ['dan', "git-receive-pack 'other.git'", /user dan \(deployer\) may not push to other\.git/],
+    ['dan', "git-upload-pack 'other.git'", /may not fetch other\.git/],
+    ['vera', "git-receive-pack 'web.git'", /user vera \(viewer\) may not push to web\.git/],
+    ['dan', 'sh', /only git-receive-pack/],
+    ['dan', undefined, /this account has no shell/],
+    ['dan', "git-receive-pack '../x.git'", /"\.\."/],
+    ['dan', "git-receive-pack 'nothere.git'", /no repository nothere\.git/],
+    ['ghost', "git-receive-pack 'web.git'", /user ghost is gone/],
+    ['Dan;sh', "git-receive-pack 'web.git'", /no valid user/],
+  ];
+  for (const [user, cmd, msg] of refused) {
+    assert.throws(() => gitShellDecision(config, store, user, cmd), (e: Error) => e instanceof Forbidden && msg.test(e.message) && !e.message.includes('\n'), `${user} ${cmd}`);
+  }
+});
