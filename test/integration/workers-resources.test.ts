@@ -217,4 +217,17 @@ apps:
     const history = await cli(['history', '--json']);
     assert.ok(!history.stdout.includes('wrbig'), 'nothing recorded');
   });
+
+  it('health.command: healthy when it exits 0 inside the container; one that keeps failing fails the deploy at the deadline', async () => {
+    const withCheck = (check: string) => plan(GOOD).replace('health: { startPeriod: 2s }', `health: { command: ${check}, interval: 500ms, timeout: 2s }`);
+    writeFileSync(planFile, withCheck('[/bin/busybox, test, -f, /worker.sh]'));
+    const ok = await cli(['deploy-plan', planFile]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const checked = await ids('wrjob');
+    writeFileSync(planFile, withCheck('[/bin/busybox, "false"]'));
+    const bad = await cli(['deploy-plan', planFile, '--health-timeout', '4s']);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout + bad.stderr, /wrjob.*health\.command \["\/bin\/busybox","false"\] exited 1/);
+    assert.deepEqual(await ids('wrjob'), checked, 'the previous version keeps running');
+  });
 });
