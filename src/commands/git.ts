@@ -24,7 +24,7 @@ export function registerGit(program: Command): void {
       const [{ loadConfig }, { initRepo }] = await Promise.all([import('../config.js'), import('../git/init.js')]);
       const { dir, planFile, existed } = await initRepo(loadConfig(), app, opts.plan);
       console.log(`${existed ? 'updated the hook of' : 'created'} ${dir}: a push to main builds ${app}, sets apps.${app}.image in ${planFile} and deploys it`);
-      console.log(`push to it:\n  git remote add cloud ${dir}              # on the manager\n  git remote add cloud ssh://root@MANAGER${dir}   # from elsewhere\n  git push cloud main`);
+      console.log(`push to it:\n  git remote add cloud ${dir}              # on the manager\n  git remote add cloud ssh://git@MANAGER:2222/${app}.git   # from a workstation: a user with --apps ${app} and an SSH key\n  git push cloud main`);
     });
   git
     .command('shell')

@@ -18,6 +18,7 @@ function showLogin(message) {
   clearTimeout(timer);
   $('panels').hidden = true;
   $('forget').hidden = true;
+  $('who').textContent = '';
   $('login').hidden = false;
   $('status').textContent = message;
   $('token').focus();
@@ -45,12 +46,16 @@ async function refresh() {
     ['deploys', '/api/deploys?limit=15', (d) => render.deploys(d.deploys)],
   ];
   try {
-    const info = await get('/api/info');
-    const results = await Promise.allSettled(panels.map(([, path]) => get(path)));
+    const [info, me] = await Promise.all([get('/api/info'), get('/api/me')]);
+    // Nodes are an admin's; everyone else sees the apps they may read (the API cuts the lists).
+    const shown = panels.filter(([id]) => id !== 'nodes' || me.role === 'admin');
+    $('nodes').closest('section').hidden = me.role !== 'admin';
+    $('who').textContent = render.who(me);
+    const results = await Promise.allSettled(shown.map(([, path]) => get(path)));
     const refused = results.find((r) => r.status === 'rejected' && r.reason.unauthorized);
     if (refused) throw refused.reason;
     results.forEach((r, i) => {
-      const [id, , draw] = panels[i];
+      const [id, , draw] = shown[i];
       fill(id, r.status === 'fulfilled' ? draw(r.value, info) : render.el('p', { class: 'bad' }, r.reason.message));
     });
     $('login').hidden = true;
@@ -58,7 +63,7 @@ async function refresh() {
     $('forget').hidden = false;
     $('status').textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
   } catch (err) {
-    if (err.unauthorized) return showLogin('the token was refused: paste the API token');
+    if (err.unauthorized) return showLogin('the token was refused: paste your API token');
     $('status').textContent = `cannot reach the API: ${err.message} (retrying)`;
   }
   timer = setTimeout(refresh, REFRESH_MS);
@@ -80,4 +85,4 @@ document.addEventListener('visibilitychange', () => {
 
 takeTokenFromHash();
 if (localStorage.getItem(KEY)) refresh();
-else showLogin('paste the API token to see the cloud');
+else showLogin('paste your API token to see the cloud');

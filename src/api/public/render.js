@@ -70,9 +70,15 @@ export function routes(list) {
 
 const resultClass = { ok: 'ok', unchanged: 'muted', partial: 'warn', failed: 'bad' };
 
+/** Who is signed in: name and role, and the apps of a deployer or viewer. */
+export function who(me) {
+  return `${me.name} (${me.role}${me.apps ? `: ${me.apps.join(', ') || 'no apps'}` : ''})`;
+}
+
 export function deploys(list) {
-  return table(['started', 'deploy', 'kind', 'plan', 'result', 'apps'], list.map((d) => [
+  return table(['started', 'deploy', 'kind', 'plan', 'by', 'result', 'apps'], list.map((d) => [
     d.startedAt.replace('T', ' ').slice(0, 19), el('code', {}, d.id), d.note ? el('div', {}, d.kind, el('div', { class: 'muted' }, d.note)) : d.kind, d.plan,
+    d.user ? el('span', { title: d.via ?? '' }, d.user) : el('span', { class: 'muted' }, '-'),
     el('span', { class: resultClass[d.result] ?? '' }, d.result),
     d.apps.filter((a) => a.result !== 'unchanged').map((a) => el('div', {}, `${a.app}: ${a.result}${a.image ? ` (${a.image})` : ''}`,
       a.error ? el('div', { class: 'muted' }, a.error.length > 140 ? `${a.error.slice(0, 140)}…` : a.error) : null)),
