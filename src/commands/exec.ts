@@ -18,7 +18,7 @@ export async function exec(appArg: string, cmd: string[], flags: ExecFlags): Pro
   const size = tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
   const session = await startExec(loadConfig(), { target, node: flags.node, cmd, tty, stdin, size });
   const stop = new AbortController();
-  const handlers = Object.keys(SIGNAL_EXIT).map((sig) => [sig, () => stop.abort(sig)] as const);
+  const handlers = Object.keys(SIGNAL_EXIT).filter((sig) => sig !== 'SIGPIPE').map((sig) => [sig, () => stop.abort(sig)] as const);
   for (const [sig, h] of handlers) process.once(sig, h);
   const onStdoutError = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') stop.abort('SIGPIPE');

@@ -7,7 +7,8 @@ export interface LocalIo {
   stderr: NodeJS.WritableStream;
 }
 
-export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+/** The signals that end `exec` here (a closed stdout counts as SIGPIPE), and the exit status each gives (128+N, as a shell reports). */
+export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
 
 /**
  * Passes the local streams through to the attached command until it ends, and returns its exit

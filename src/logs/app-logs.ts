@@ -51,9 +51,13 @@ export async function openAppLogs(config: Config, req: LogRequest): Promise<AppL
     close,
     async run(sink, signal) {
       try {
+        if (replicas.silent.length > 0) {
+          const names = replicas.silent.map((e) => e.node).join(', ');
+          sink.note(`warning: not answering, with no replica of ${req.target.app} recorded there: ${names}${req.follow ? ' (followed when they answer)' : ''}`);
+        }
         if (req.follow) {
           const follower = new LogFollower(engines, req.target, sink, redact, { since: req.since, tail: req.tail, orderWindowMs: req.orderWindowMs });
-          await follower.run(replicas.nodes, replicas.containers, replicas.errors, signal);
+          await follower.run(replicas.nodes, replicas.containers, [...replicas.errors, ...replicas.silent.map((e) => ({ ...e, quiet: true }))], signal);
           return { errors: [] };
         }
         const { lines, errors } = await readReplicaLogs(engines, replicas.nodes, replicas.containers, { since: req.since, tail: req.tail }, signal);

@@ -65,8 +65,12 @@ export class LogFollower {
     this.buffer = new ReorderBuffer(opts.orderWindowMs ?? 300);
   }
 
-  /** Runs until `signal` aborts; `initial` are the containers listed at the start (their logs from --since/--tail), `unreachable` the nodes that did not answer that listing. */
-  async run(nodes: readonly NodeRef[], initial: readonly CloudContainer[], unreachable: readonly { node: string; message: string }[], signal: AbortSignal): Promise<void> {
+  /**
+   * Runs until `signal` aborts; `initial` are the containers listed at the start (their logs
+   * from --since/--tail), `unreachable` the nodes that did not answer that listing (`quiet`: said
+   * already, tried again without a note).
+   */
+  async run(nodes: readonly NodeRef[], initial: readonly CloudContainer[], unreachable: readonly { node: string; message: string; quiet?: boolean }[], signal: AbortSignal): Promise<void> {
     const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -76,7 +80,7 @@ export class LogFollower {
       nodes.map(async (ref) => {
         const u = unreachable.find((x) => x.node === ref.name);
         const failed = u ? u.message : await this.attach(ref.name, initial.filter((c) => c.node === ref.name));
-        if (failed !== null) this.lose(ref.name, failed);
+        if (failed !== null) this.lose(ref.name, failed, u?.quiet === true);
       }),
     );
     await stopped;
@@ -186,8 +190,8 @@ export class LogFollower {
     }, due);
   }
 
-  /** A node that failed: said once, its streams closed, tried again later. */
-  private lose(node: string, why: string): void {
+  /** A node that failed: said once (unless `quiet`), its streams closed, tried again later. */
+  private lose(node: string, why: string, quiet = false): void {
     const w = this.watch(node);
     if (this.stopped || w.lost) return;
     w.lost = true;
@@ -198,7 +202,7 @@ export class LogFollower {
       f.stream.close();
       f.stream = null;
     }
-    this.sink.note(`${node}: not following it: ${why}; its replicas' lines stop here; trying again in ${Math.round(w.backoffMs / 1000)} s`);
+    if (!quiet) this.sink.note(`${node}: not following it: ${why}; its replicas' lines stop here; trying again in ${Math.round(w.backoffMs / 1000)} s`);
     this.retry(node);
   }
 

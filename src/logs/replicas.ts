@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { NodeEngines } from '../adapters/docker.js';
 import { findNode, listNodes, type NodeRef } from '../adapters/nodes.js';
+import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { listCloudContainers } from '../deploy/cluster.js';
 import { UserError } from '../errors.js';
@@ -40,8 +41,21 @@ export interface Replicas {
   nodes: NodeRef[];
   /** the target's containers on them, in any state, sorted by node and name */
   containers: CloudContainer[];
-  /** nodes that did not answer the listing */
+  /** nodes that did not answer the listing where the manager records a known-good replica of the app: lines are missing */
   errors: { node: string; message: string }[];
+  /** nodes that did not answer the listing with no replica of the app recorded there (a stale lease, a node being set up) */
+  silent: { node: string; message: string }[];
+}
+
+/** The nodes where the manager's record has a known-good replica of the target. */
+function recordedNodes(stateDir: string, target: AppTarget): Set<string> {
+  const store = new KnownGoodStore(stateDir);
+  const out = new Set<string>();
+  for (const id of store.ids()) {
+    const e = store.get(id);
+    if (e && matches(target, e.plan, e.app)) out.add(e.node);
+  }
+  return out;
 }
 
 /**
@@ -57,5 +71,12 @@ export async function findReplicas(config: Config, engines: NodeEngines, target:
     const names = [...new Set(known.map((k) => k.app))].sort();
     throw new UnknownApp(target.plan === undefined ? target.app : `${target.plan}/${target.app}`, names);
   }
-  return { target, nodes, containers: listed.containers.filter((c) => matches(target, c.plan, c.app)), errors: listed.errors };
+  const recorded = listed.errors.length ? recordedNodes(config.stateDir, target) : new Set<string>();
+  return {
+    target,
+    nodes,
+    containers: listed.containers.filter((c) => matches(target, c.plan, c.app)),
+    errors: listed.errors.filter((e) => recorded.has(e.node)),
+    silent: listed.errors.filter((e) => !recorded.has(e.node)),
+  };
 }

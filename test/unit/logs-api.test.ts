@@ -26,7 +26,7 @@ function fakeLogs(seen: LogRequest[], aborted?: () => void) {
     if (req.target.app === 'nope') throw new UnknownApp('nope', ['web']);
     if (req.node === 'node9') throw new UserError('unknown node "node9" (known: node1)');
     return {
-      replicas: { target: req.target, nodes: [], containers: [], errors: [] },
+      replicas: { target: req.target, nodes: [], containers: [], errors: [], silent: [] },
       close: () => undefined,
       async run(sink, signal) {
         sink.line(L('web-1', '2026-12-02T01:00:01.000000000Z', 'first'));
