@@ -1,6 +1,7 @@
 // The dashboard: asks for the API token once (or takes it from #token=… once), keeps it in
 // localStorage, and re-renders every few seconds from the JSON API.
 import * as render from './render.js';
+import * as logs from './logs.js';
 
 const REFRESH_MS = 5000;
 const KEY = 'cloudmatrix.token';
@@ -16,6 +17,7 @@ function takeTokenFromHash() {
 
 function showLogin(message) {
   clearTimeout(timer);
+  logs.stop();
   $('panels').hidden = true;
   $('forget').hidden = true;
   $('who').textContent = '';
@@ -41,7 +43,7 @@ async function refresh() {
   if (document.hidden) return; // visibilitychange starts it again
   const panels = [
     ['nodes', '/api/nodes', (d) => render.nodes(d.nodes)],
-    ['apps', '/api/apps', (d, info) => render.apps(d, info.varnish)],
+    ['apps', '/api/apps', (d, info) => (logs.offer(d.apps), render.apps(d, info.varnish))],
     ['routes', '/api/routes', (d) => render.routes(d.routes)],
     ['deploys', '/api/deploys?limit=15', (d) => render.deploys(d.deploys)],
   ];
@@ -83,6 +85,7 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden) refresh();
 });
 
+logs.initLogs($('logs'), () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` }));
 takeTokenFromHash();
 if (localStorage.getItem(KEY)) refresh();
 else showLogin('paste your API token to see the cloud');

@@ -1,0 +1,83 @@
+// The logs panel: pick an app, see its replicas' last lines, and follow them while it stays
+// picked. EventSource cannot send the token, so the SSE answer is read with fetch.
+import { el } from './render.js';
+
+const TAIL = 200;
+const KEEP = 1000;
+let controller = null;
+let current = '';
+let headers = () => ({});
+
+function parse(block) {
+  let event = 'message';
+  const data = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event: ')) event = line.slice(7);
+    else if (line.startsWith('data: ')) data.push(line.slice(6));
+  }
+  return data.length ? { event, data: JSON.parse(data.join('\n')) } : null;
+}
+
+function append(out, node) {
+  const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+  out.append(node);
+  while (out.childElementCount > KEEP) out.firstElementChild.remove();
+  if (stick) out.scrollTop = out.scrollHeight;
+}
+
+async function follow(app, out, state) {
+  controller?.abort();
+  out.replaceChildren();
+  current = app;
+  if (!app) return void (state.textContent = 'pick an app to see its logs');
+  const mine = (controller = new AbortController());
+  state.textContent = `following ${app} (last ${TAIL} lines of each replica first)`;
+  try {
+    const res = await fetch(`/api/apps/${encodeURIComponent(app)}/logs?follow=1&tail=${TAIL}`, { headers: headers(), signal: mine.signal, cache: 'no-store' });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error ?? `HTTP ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += value;
+      const blocks = buffered.split('\n\n');
+      buffered = blocks.pop();
+      for (const b of blocks) {
+        const e = parse(b);
+        if (e?.event === 'line') append(out, el('div', { class: e.data.stream === 'stderr' ? 'line err' : 'line', title: e.data.time }, `${e.data.node}/${e.data.container} | ${e.data.text}`));
+        else if (e?.event === 'note') append(out, el('div', { class: 'line muted' }, `— ${e.data.message}`));
+      }
+    }
+    if (controller === mine) state.textContent = `${app}: the stream ended`;
+  } catch (err) {
+    if (controller === mine && err.name !== 'AbortError') state.textContent = `${app}: ${err.message}`;
+  }
+}
+
+/** Sets up the panel in `root`; `authHeaders` gives the API token's header. */
+export function initLogs(root, authHeaders) {
+  headers = authHeaders;
+  const pick = el('select', { id: 'logs-app', 'aria-label': 'app' }, el('option', { value: '' }, '(no app)'));
+  const state = el('span', { class: 'muted' }, 'pick an app to see its logs');
+  const out = el('pre', { id: 'logs-out', class: 'logs' });
+  pick.addEventListener('change', () => follow(pick.value, out, state));
+  root.replaceChildren(el('div', { class: 'logs-bar' }, pick, state), out);
+}
+
+/** The apps to pick from, after each refresh (the picked one stays, and stays followed). */
+export function offer(apps) {
+  const pick = document.getElementById('logs-app');
+  if (!pick) return;
+  const names = [...new Set(apps.map((a) => a.app))].sort();
+  const have = [...pick.options].slice(1).map((o) => o.value);
+  if (names.join('\n') === have.join('\n')) return;
+  pick.replaceChildren(el('option', { value: '' }, '(no app)'), ...names.map((n) => el('option', { value: n }, n)));
+  pick.value = names.includes(current) ? current : '';
+}
+
+/** Stops following (the token was forgotten or refused). */
+export function stop() {
+  controller?.abort();
+  controller = null;
+}
