@@ -54,7 +54,8 @@ etc_docker() {
 
 log "manager: dnsmasq, registry $REGISTRY (read-only) and $REGISTRY_PUSH, dockerd, varnish"
 write_dnsmasq_config "$LAB/dnsmasq.conf" "$BRIDGE" "$NET_PREFIX" "$LAB/dnsmasq.leases" "$LAB/dnsmasq.pid" "$LAB/dnsmasq.log"
-touch "$LAB/dnsmasq.leases"
+# Every node is made anew: leases of an earlier, larger lab would name nodes that are gone.
+: >"$LAB/dnsmasq.leases"
 dnsmasq --conf-file="$LAB/dnsmasq.conf" 9>&-
 
 write_registry_config "$LAB/registry.yml" "$REGISTRY" "$CMX_STATE_DIR/registry" true \
