@@ -122,3 +122,13 @@ test('authorized_keys: one forced command per key, with the options gitolite use
   assert.equal(lines[0], `command="cloudmatrix git shell alice",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-ed25519 ${k.data} alice`);
   assert.match(lines[2]!, /^command="cloudmatrix git shell bob",/);
 });
+
+test('history names who did each deploy; records from before users read as before', async () => {
+  const { formatHistory } = await import('../../src/commands/history.js');
+  const base = { kind: 'deploy' as const, plan: 'site', planFile: '/p/site.yaml', planHash: 'h', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z', result: 'ok' as const, apps: [] };
+  const text = formatHistory([{ ...base, id: 'a' }, { ...base, id: 'b', user: 'alice', via: 'git' }, { ...base, id: 'c', user: 'root', via: 'cli' }]);
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /  ok$/);
+  assert.match(lines[1]!, /  ok  by alice \(git\)$/);
+  assert.match(lines[2]!, /  ok  by root \(cli\)$/);
+});
