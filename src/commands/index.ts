@@ -23,6 +23,7 @@ import { registerSecret } from './secret.js';
 import { registerLogs } from './logs.js';
 import { registerExec } from './exec.js';
 import { registerUser } from './user.js';
+import { registerBackup, registerMove, registerVolumes } from './backup.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -47,6 +48,9 @@ export function registerCommands(program: Command): void {
   registerScale(program);
   registerCerts(program);
   registerSecret(program);
+  registerVolumes(program);
+  registerBackup(program);
+  registerMove(program);
   registerLogs(program);
   registerExec(program);
   registerUser(program);

@@ -2,6 +2,7 @@ import { DeadlineError, type NodeEngine } from '../adapters/docker.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
 import type { NodeRef } from '../adapters/nodes.js';
 import { waitHealthy } from '../adapters/http-health.js';
+import { waitTcpHealthy } from '../adapters/tcp-health.js';
 import { backendOf, routable } from '../model/routes.js';
 import type { CloudContainer } from '../model/cloud-container.js';
 import { containerSpec } from '../model/container-spec.js';
@@ -38,6 +39,20 @@ export interface AppDeployContext {
   /** how often a starting container is checked for an early exit */
   exitPollMs?: number;
   signal: AbortSignal;
+  /** apps with volumes: their mounts, the backup before a replacement, a restore's or a move's data */
+  stateful?: StatefulHooks;
+}
+
+/** What a deploy does around the containers of an app with volumes (deploy/stateful.ts). */
+export interface StatefulHooks {
+  /** the volume mounts of a new container of `app` on `node`, the volumes created (labelled) */
+  mounts(app: AppSpec, node: string): Promise<{ source: string; target: string }[]>;
+  /** before a replacement changes anything: a backup of the running container's volumes; throws to stop the app's deploy */
+  beforeReplace(app: AppSpec, old: { containerId: string; node: string; name: string }): Promise<void>;
+  /** after the old container stopped, before the new one starts (a move backs up here, nothing writes any more) */
+  afterStop?(app: AppSpec, old: { containerId: string; node: string; name: string }): Promise<void>;
+  /** fills a new container's volumes before it first starts (restore, move) */
+  seed?(app: AppSpec, node: string, containerId: string): Promise<void>;
 }
 
 export interface AppOutcome {
@@ -46,6 +61,8 @@ export interface AppOutcome {
   started: number;
   stopped: number;
   error?: string;
+  /** stop-first (an app with volumes): from the old container's stop to the new one's health, ms */
+  gapMs?: number;
 }
 
 interface Started {
@@ -78,7 +95,9 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   });
   let started;
   try {
-    started = await startContainer(engine, spec, app.worker ? null : a.port);
+    if (app.volumes && ctx.stateful) spec.HostConfig = { ...spec.HostConfig, Mounts: (await ctx.stateful.mounts(app, a.node)).map((m) => ({ Type: 'volume', Source: m.source, Target: m.target })) };
+    const seed = ctx.stateful?.seed;
+    started = await startContainer(engine, spec, app.worker ? null : a.port, seed ? (id) => seed(app, a.node, id) : undefined);
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
     if (id) created.set(id, a.node);
@@ -91,7 +110,8 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal };
   const watching = new AbortController();
   try {
-    await Promise.race([waitHealthy(target, checks), exitWatch(engine, started.id, watching.signal, ctx.exitPollMs ?? 1000)]);
+    const healthy = app.expose === 'tcp' ? waitTcpHealthy(target, checks) : waitHealthy(target, checks);
+    await Promise.race([healthy, exitWatch(engine, started.id, watching.signal, ctx.exitPollMs ?? 1000)]);
   } catch (err) {
     if (signal.aborted && !ctx.signal.aborted) throw new AppFailure('cancelled: another replica failed');
     if (err instanceof DeadlineError) throw new AppFailure(`${a.node}: ${a.name}: ${err.message}`);
@@ -168,16 +188,31 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
   const kept = old.filter((c) => !stopping.has(c.id)).map(backendOf);
   const created = new Map<string, string>();
   let started: Started[] = [];
+  const stateful = app?.volumes ? ctx.stateful : undefined;
+  let stoppedAt = 0;
+  let gapMs: number | undefined;
+  try {
+    // The backup comes before anything changes: when it cannot be written, the old container keeps serving.
+    if (stateful) for (const s of preStops) await stateful.beforeReplace(app!, s);
+  } catch (err) {
+    return { app: name, result: 'failed', started: 0, stopped: 0, error: `not replaced, nothing changed: ${(err as Error).message}` };
+  }
   try {
     if (preStops.length) {
       const pre = new Set(preStops.map((s) => s.containerId));
       await ctx.switchTo(name, old.filter((c) => !pre.has(c.id)).map(backendOf));
+      stoppedAt = Date.now();
       for (const s of preStops) {
         await stopContainer(ctx.engineOf(s.node), s.containerId, { remove: false, graceSeconds: 5 });
-        ctx.progress(name, s.node, `stopped ${s.name} to free its host port`);
+        ctx.progress(name, s.node, stateful ? `stopped ${s.name} first (one writer per volume)` : `stopped ${s.name} to free its host port`);
       }
+      if (stateful?.afterStop) for (const s of preStops) await stateful.afterStop(app!, s);
     }
     if (app && starts.length) started = await startAll(ctx, app, starts, created);
+    if (stateful && stoppedAt) {
+      gapMs = Date.now() - stoppedAt;
+      ctx.progress(name, started[0]?.action.node ?? preStops[0]!.node, `stop-first gap ${gapMs} ms (old container stopping -> new one healthy)`);
+    }
     if (ctx.signal.aborted) throw new AppFailure('interrupted');
     // An app gone from the plan is unrouted by the switch too (the new plan no longer names it).
     // A worker is never routed: nothing to switch.
@@ -200,7 +235,10 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
       }
     }),
   );
-  return { app: name, result: 'ok', started: started.length, stopped: stops.length - failures.length, ...(failures.length ? { error: failures.join('; ') } : {}) };
+  return {
+    app: name, result: 'ok', started: started.length, stopped: stops.length - failures.length,
+    ...(failures.length ? { error: failures.join('; ') } : {}), ...(gapMs !== undefined ? { gapMs } : {}),
+  };
 }
 
 /** Starts every replica; the first failure cancels the others' waits, and all settle before it is thrown. */

@@ -2,9 +2,13 @@ import type { ContainerCreateOptions } from 'dockerode';
 import type { NodeEngine } from '../adapters/docker.js';
 
 /** Creates and starts a container; returns its id and the host port Docker published (null for a worker: port null). */
-export async function startContainer(engine: NodeEngine, spec: ContainerCreateOptions, port: number | null): Promise<{ id: string; hostPort: number | null }> {
+export async function startContainer(
+  engine: NodeEngine, spec: ContainerCreateOptions, port: number | null, beforeStart?: (id: string) => Promise<void>,
+): Promise<{ id: string; hostPort: number | null }> {
   const id = await engine.createContainer(spec);
   try {
+    // e.g. a restore or a move filling the new container's volumes before it runs
+    await beforeStart?.(id);
     await engine.startContainer(id);
     const info = await engine.inspectContainer(id);
     if (!info) throw new Error('container vanished right after its start');

@@ -17,6 +17,8 @@ import { deployApp, type AppOutcome } from './app-deploy.js';
 import { readCluster, toRunning, type Cluster } from './cluster.js';
 import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
+import { finishActions, prepare, StatefulDeploy, type StatefulChange } from './stateful.js';
+import { dependencyWaves } from '../model/plan/references.js';
 import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
 import { deploySecrets, type DeploySecrets } from '../secrets/secrets.js';
 import { planError } from '../model/plan/types.js';
@@ -48,6 +50,8 @@ export interface DeployOptions {
   drainMs?: number;
   templatesDir?: string;
   log?: (line: string) => void;
+  /** backup restore, move: the app gets fresh volumes filled from a backup (deploy/stateful.ts) */
+  stateful?: StatefulChange;
   /** who does it, for the history; absent: the local user (or the pusher a git shell names) */
   actor?: Actor;
   /** under the lock, before anything changes: throws (Forbidden) when the caller may not deploy `next` over the deployed plan */
@@ -110,7 +114,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   });
   try {
     // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
-    const counted = countedPlan(config.stateDir, checked, kind, opts.scale);
+    const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' ? 'deploy' : kind, opts.scale);
     return await deployLocked(config, opts, log, t0, refs, counted, !!lock);
   } finally {
     lock?.release();
@@ -151,7 +155,16 @@ async function deployLocked(
     const good = knownGoodOf(config.stateDir, cluster.containers, warn);
     const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
     if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
-    const d = diff({ plan, planName, nodes: cluster.nodes, containers: cluster.containers.map((c) => toRunning(c, good.isGood)), digests, registry: config.registry, secrets: secrets.fingerprints });
+    const stateful = new StatefulDeploy(config.stateDir, planName, (node) => engines.get(cluster.refs.get(node)!), log, opts.stateful);
+    // References resolved against what runs, apps with volumes kept on their nodes; each later wave of references diffs again.
+    const diffNow = (now: typeof cluster, isGoodNow: (id: string) => boolean) => {
+      const prep = prepare(plan, planName, now.nodes, now.containers, isGoodNow, stateful.pins(), opts.stateful?.app);
+      const r = diff({ plan: prep.plan, planName, nodes: now.nodes, containers: prep.containers, digests, registry: config.registry, secrets: secrets.fingerprints });
+      return { ...r, actions: finishActions(r.actions, prep, now.nodes, now.containers), prep };
+    };
+    const d = diffNow(cluster, good.isGood);
+    for (const n of d.prep.notes) log(`warning: ${n}`);
+    for (const [app, why] of d.prep.blocked) log(`warning: app ${app}: ${why}`);
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
@@ -194,14 +207,33 @@ async function deployLocked(
       healthDeadlineMs: opts.healthTimeoutMs ?? 60_000,
       drainMs: opts.drainMs ?? 1000,
       signal: abort.signal,
+      stateful,
     };
-    const outcomes = await mapLimit(changed, opts.parallel ?? 8, ([app, acts]) =>
-      deployApp(ctx, plan.apps.find((a) => a.name === app), app, acts),
-    );
+    // Referenced apps first: a wave's references resolve to where the waves before it left their apps.
+    const waves = dependencyWaves(plan.apps);
+    const outcomes: AppOutcome[] = [];
+    let now = { cluster, diff: d };
+    for (let w = 0; w < waves.length && !abort.signal.aborted; w++) {
+      if (w > 0 && outcomes.some((o) => o.result !== 'unchanged')) {
+        const c = await readCluster(refs, engines);
+        now = { cluster: c, diff: diffNow(c, isGood) };
+      }
+      const inWave = new Set(waves[w]);
+      const acts = new Map<string, Action[]>();
+      for (const a of now.diff.actions) acts.set(a.app, [...(acts.get(a.app) ?? []), a]);
+      const todo = [...acts].filter(([app, list]) => (inWave.has(app) || (w === 0 && !plan.apps.some((x) => x.name === app))) && list.some((a) => a.kind !== 'keep'));
+      const waveCtx = { ...ctx, containers: now.cluster.containers };
+      outcomes.push(...(await mapLimit(todo, opts.parallel ?? 8, ([app, list]) => deployApp(waveCtx, now.diff.prep.plan.apps.find((a) => a.name === app), app, list))));
+      for (const app of waves[w]!) {
+        const why = now.diff.prep.blocked.get(app);
+        if (why) outcomes.push({ app, result: 'failed', started: 0, stopped: 0, error: why });
+      }
+    }
     for (const o of outcomes) if (o.result === 'failed') log(`[${o.app}] FAILED: ${o.error}`);
     const after = await readCluster(refs, engines);
     forgetGone(good.store, after);
     await proxy.apply(routingTable(plans, after.containers, isGood));
+    for (const p of await stateful.afterDeploy(plan, outcomes, after.containers, isGood)) warn(p);
     const result = overallResult(outcomes);
     if (result !== 'failed') store.save(planName, plan);
     const certificates = result !== 'failed' ? await certificatesAfterDeploy(config, plan, log) : [];

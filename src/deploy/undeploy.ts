@@ -12,15 +12,20 @@ import { readCluster } from './cluster.js';
 import { stopContainer } from './container-ops.js';
 import { knownGoodOf } from './known-good.js';
 import { VarnishRouter } from './proxy.js';
+import { planVolumes } from './volumes.js';
 
 export interface UndeployResult {
   removed: number;
+  /** volumes removed (--delete-volumes), or kept */
+  volumes: { removed: string[]; kept: string[] };
   /** containers that could not be removed now (a node not answering), one line each */
   failures: string[];
 }
 
 /** Takes a plan out of service: unroute its apps first, then stop and remove its containers. */
-export async function undeploy(config: Config, planOrFile: string, log: (l: string) => void = () => undefined): Promise<UndeployResult> {
+export async function undeploy(
+  config: Config, planOrFile: string, log: (l: string) => void = () => undefined, opts: { deleteVolumes?: boolean } = {},
+): Promise<UndeployResult> {
   const name = planOrFile.includes('/') || planOrFile.includes('.') ? planName(planOrFile) : planOrFile;
   const store = new PlanStore(config.stateDir);
   const lock = acquireLock(join(config.stateDir, 'deploy.lock'), `undeploy ${name}`);
@@ -50,7 +55,8 @@ export async function undeploy(config: Config, planOrFile: string, log: (l: stri
     );
     good.store.remove(removed);
     for (const u of cluster.unreachable) failures.push(`${u.node} unreachable (its containers of ${name} stay until it answers): ${u.message}`);
-    return { removed: removed.length, failures };
+    const volumes = await planVolumes(config, name, cluster, engines, { delete: !!opts.deleteVolumes && failures.length === 0, log, failures });
+    return { removed: removed.length, failures, volumes };
   } finally {
     engines.closeAll();
     router.close();

@@ -33,6 +33,12 @@ export class DeadlineError extends EnvError {
 const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 export const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
+export interface VolumeRow {
+  name: string;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
 export interface ListFilters {
   all?: boolean;
   filters?: Record<string, string[]>;
@@ -100,6 +106,17 @@ export interface NodeEngine {
   pushImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void>;
   buildImage(context: Readable, opts: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<void>;
   tagImage(ref: string, repo: string, tag: string): Promise<void>;
+  /** creates a named volume with these labels; one that exists already is fine (its labels stay) */
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  listVolumes(filters?: Record<string, string[]>): Promise<VolumeRow[]>;
+  /** gone is fine; in use by a container is an error (409) */
+  removeVolume(name: string): Promise<void>;
+  /** each volume's size in bytes, from docker system df (-1 when Docker does not know) */
+  volumeSizes(): Promise<Map<string, number>>;
+  /** a tar of `path` in the container (running or not), given to `sink` as it streams; the whole transfer has its deadline */
+  getArchive(id: string, path: string, sink: (tar: Readable) => Promise<void>): Promise<void>;
+  /** extracts a tar into `path` of the container (running or not) */
+  putArchive(id: string, path: string, tar: () => Readable): Promise<void>;
   close(): void;
 }
 
@@ -316,6 +333,55 @@ export class DockerEngine implements NodeEngine {
   buildImage(context: Readable, opts: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<void> {
     // A build step may be silent for long (a RUN compiling); only the whole build has a deadline.
     return this.transfer('build', onEvent, (abortSignal) => this.docker.buildImage(context, { ...opts, abortSignal }) as Promise<NodeJS.ReadableStream>, false);
+  }
+
+  createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    return this.call(`create volume ${name}`, async (abortSignal) => {
+      await this.docker.createVolume({ Name: name, Labels: labels, abortSignal } as Docker.VolumeCreateOptions);
+    });
+  }
+
+  listVolumes(filters: Record<string, string[]> = {}): Promise<VolumeRow[]> {
+    return this.call('list volumes', async (abortSignal) => {
+      const r = await this.docker.listVolumes({ filters, abortSignal } as { filters: Record<string, string[]> });
+      return (r.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {}, createdAt: (v as { CreatedAt?: string }).CreatedAt ?? '' }));
+    });
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.call(`remove volume ${name}`, async (abortSignal) => {
+      try {
+        await this.docker.getVolume(name).remove({ abortSignal });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    });
+  }
+
+  volumeSizes(): Promise<Map<string, number>> {
+    return this.call('system df', async (abortSignal) => {
+      const df = (await (this.docker.df as (o: { abortSignal: AbortSignal }) => Promise<{ Volumes?: { Name: string; UsageData?: { Size?: number } }[] }>).call(this.docker, { abortSignal }));
+      return new Map((df.Volumes ?? []).map((v) => [v.Name, v.UsageData?.Size ?? -1]));
+    }, this.deadlines.transferMs);
+  }
+
+  getArchive(id: string, path: string, sink: (tar: Readable) => Promise<void>): Promise<void> {
+    return this.call(`archive ${path} of ${id.slice(0, 12)}`, async (abortSignal) => {
+      const stream = (await this.docker.getContainer(id).getArchive({ path, abortSignal } as { path: string })) as unknown as Readable;
+      const onAbort = () => stream.destroy(new Error('aborted'));
+      abortSignal.addEventListener('abort', onAbort);
+      try {
+        await sink(stream);
+      } finally {
+        abortSignal.removeEventListener('abort', onAbort);
+      }
+    }, this.deadlines.transferMs);
+  }
+
+  putArchive(id: string, path: string, tar: () => Readable): Promise<void> {
+    return this.call(`extract into ${path} of ${id.slice(0, 12)}`, async (abortSignal) => {
+      await this.docker.getContainer(id).putArchive(tar(), { path, abortSignal } as { path: string });
+    }, this.deadlines.transferMs);
   }
 
   tagImage(ref: string, repo: string, tag: string): Promise<void> {

@@ -17,7 +17,7 @@ export interface AppDeployRecord {
 
 export interface DeployRecord {
   id: string;
-  kind: 'deploy' | 'rollback' | 'autoscale' | 'scale';
+  kind: 'deploy' | 'rollback' | 'autoscale' | 'scale' | 'restore' | 'move';
   plan: string;
   planFile: string;
   planHash: string;

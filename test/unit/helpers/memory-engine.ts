@@ -105,5 +105,23 @@ export class MemoryEngine implements NodeEngine {
   async pushImage(): Promise<void> {}
   async buildImage(): Promise<void> {}
   async tagImage(): Promise<void> {}
+  async createVolume(name: string): Promise<void> {
+    this.ask(`create volume ${name}`);
+  }
+  async listVolumes() {
+    return [];
+  }
+  async removeVolume(name: string): Promise<void> {
+    this.ask(`remove volume ${name}`);
+  }
+  async volumeSizes(): Promise<Map<string, number>> {
+    return new Map();
+  }
+  async getArchive(id: string, path: string): Promise<void> {
+    this.ask(`archive ${id} ${path}`);
+  }
+  async putArchive(id: string, path: string): Promise<void> {
+    this.ask(`extract ${id} ${path}`);
+  }
   close(): void {}
 }
