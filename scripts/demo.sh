@@ -63,6 +63,23 @@ id=$(node bin/cloudmatrix.js ps --json | node -e "const r=JSON.parse(require('fs
 echo "+ docker inspect ${id#* } on ${id%% *}: the plan's command and limits"
 DOCKER_HOST="unix://${sock/\{node\}/${id%% *}}" docker inspect -f 'Cmd={{json .Config.Cmd}} Memory={{.HostConfig.Memory}} NanoCpus={{.HostConfig.NanoCpus}}' "${id#* }"
 
+step "8. stateful: plans/stateful.yaml (Redis with a volume, a counter that finds it by \${cache.host}:\${cache.port})"
+for img in redis:7 counter:1.0; do
+  cmx create-image "images/${img%%:*}" "$img" | tail -n 1
+  cmx install-image "$img" | tail -n 1
+done
+cmx deploy-plan plans/stateful.yaml
+count() { echo "+ curl -H 'Host: counter.matrix.test' http://127.0.0.1:6081/"; curl -sS --max-time 5 -H 'Host: counter.matrix.test' http://127.0.0.1:6081/ | head -n 1; }
+count; count; count
+cmx volumes
+# The same plan with a changed env on both apps: cache is replaced stop-first on its volume (backed
+# up first), web rolling; the counter goes on from where it was.
+tmpplan=$(mktemp -d)/stateful.yaml
+sed -e 's/^    backup: { keep: 5 }$/&\n    env: { EDITION: "2" }/' -e 's/^      REDIS_PORT: .*$/&\n      EDITION: "2"/' plans/stateful.yaml >"$tmpplan"
+cmx deploy-plan "$tmpplan"
+count; count
+cmx backup list cache
+
 step "done"
 cat <<TEXT
 The dashboard and HTTP API: cloudmatrix serve --watch   (then open http://127.0.0.1:8700/ ;
@@ -72,5 +89,6 @@ Try: cloudmatrix ps | cloudmatrix history | cloudmatrix routes
 The legacy plan (same apps and hosts): cloudmatrix undeploy hello && cloudmatrix deploy-plan plans/applications.plan
 HTTPS: cloudmatrix certs | cloudmatrix certs renew secure.matrix.test (curl --cacert $root ...)
 Workers: cloudmatrix status (ticker is healthy by running) | cloudmatrix nodes --json (capacity, reserved)
-Remove everything: cloudmatrix undeploy workers && cloudmatrix undeploy https && cloudmatrix undeploy hello && cloudmatrix lab down
+Stateful: cloudmatrix backup create cache | backup restore cache | move cache NODE | volumes
+Remove everything: cloudmatrix undeploy stateful --delete-volumes && cloudmatrix undeploy workers && cloudmatrix undeploy https && cloudmatrix undeploy hello && cloudmatrix lab down
 TEXT
