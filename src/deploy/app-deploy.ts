@@ -96,8 +96,9 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   let started;
   try {
     if (app.volumes && ctx.stateful) spec.HostConfig = { ...spec.HostConfig, Mounts: (await ctx.stateful.mounts(app, a.node)).map((m) => ({ Type: 'volume', Source: m.source, Target: m.target })) };
-    const seed = ctx.stateful?.seed;
-    started = await startContainer(engine, spec, app.worker ? null : a.port, seed ? (id) => seed(app, a.node, id) : undefined);
+    // Called on the hooks object: StatefulDeploy's seed is a method that reads its own fields.
+    const hooks = ctx.stateful;
+    started = await startContainer(engine, spec, app.worker ? null : a.port, hooks?.seed ? (id) => hooks.seed!(app, a.node, id) : undefined);
   } catch (err) {
     const id = (err as { containerId?: string }).containerId;
     if (id) created.set(id, a.node);
