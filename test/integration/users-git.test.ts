@@ -175,6 +175,16 @@ describe('users and git over SSH', () => {
     assert.equal((await waitForAnswer('uweb.matrix.test', (a) => a.body === 'uweb v2\n')).body, 'uweb v2\n');
   });
 
+  it('a viewer may fetch (clone) its app\'s repository over SSH, not another\'s', async () => {
+    const env = { GIT_SSH_COMMAND: sshCommand('uviewer') };
+    const ok = await run('git', ['clone', '-q', gitUrl('uweb.git'), join(dir, 'clone-uweb')], { env });
+    assert.equal(ok.code, 0, ok.out);
+    assert.equal(readFileSync(join(dir, 'clone-uweb', 'www', 'index.html'), 'utf8'), 'uweb v2\n');
+    const no = await run('git', ['clone', '-q', gitUrl('uother.git'), join(dir, 'clone-uother')], { env });
+    assert.notEqual(no.code, 0);
+    assert.match(no.out, /cloudmatrix: user uviewer \(viewer\) may not fetch uother\.git/);
+  });
+
   it('another user deploys another app; history names each', async () => {
     await commitPage('uother', 'uother v1');
     const r = await pushAs('uotherdev', 'uother');
