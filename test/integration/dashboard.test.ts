@@ -16,6 +16,7 @@ import { installImage } from '../../src/images/install.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import { deployPlan } from '../../src/deploy/deploy.js';
 import type { Config } from '../../src/config.js';
+import { addUser, removeUser } from '../../src/users/users.js';
 import { ensureLab } from './helpers/lab.js';
 
 // Debian's chromium (scripts/test-packages.txt); playwright-core never downloads a browser.
@@ -110,5 +111,29 @@ describe('the dashboard in a headless browser', () => {
     await page.waitForSelector('#login:not([hidden])', { timeout: 5000 });
     assert.equal(await page.evaluate(() => localStorage.getItem('cloudmatrix.token')), null);
     await page.close();
+  });
+
+  it('a viewer signs in with their own token and sees who they are and only their app, no nodes', async () => {
+    try {
+      removeUser(config.stateDir, 'dashviewer');
+    } catch {
+      // not there: a clean start
+    }
+    const { token: mine } = await addUser(config.stateDir, { name: 'dashviewer', role: 'viewer', apps: 'dashweb' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(`${base}/#token=${encodeURIComponent(mine)}`, { timeout: 15_000 });
+      await page.waitForSelector('#apps table', { timeout: 20_000 });
+      assert.equal(await page.textContent('#who'), 'dashviewer (viewer: dashweb)');
+      const apps = (await page.locator('#apps tbody tr').allTextContents());
+      assert.equal(apps.length, 1);
+      assert.match(apps[0]!, /^dashweb/);
+      assert.equal(await page.locator('#nodes').evaluate((e) => (e.closest('section') as HTMLElement).hidden), true);
+      for (const row of await page.locator('#routes tbody tr').allTextContents()) assert.match(row, /^dashweb/);
+      await page.screenshot({ path: 'artifacts/dashboard-viewer.png', fullPage: true });
+    } finally {
+      await page.close();
+      removeUser(config.stateDir, 'dashviewer');
+    }
   });
 });
