@@ -21,9 +21,11 @@ import { finishActions, prepare, StatefulDeploy, type StatefulChange } from './s
 import { dependencyWaves } from '../model/plan/references.js';
 import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
 import { deploySecrets, type DeploySecrets } from '../secrets/secrets.js';
-import { planError } from '../model/plan/types.js';
+import { planError, sortErrors } from '../model/plan/types.js';
 import { redact } from '../model/secrets.js';
 import { takeDeployLock } from './deploy-lock.js';
+import { addCapacity } from './capacity.js';
+import { checkResources } from '../model/plan/resources-check.js';
 import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
 import { certificatesAfterDeploy, checkTlsOfPlan } from '../tls/deploy-step.js';
@@ -152,6 +154,7 @@ async function deployLocked(
     const cluster = await readCluster(refs, engines);
     for (const u of cluster.unreachable) log(`warning: ${u.node} is unreachable: ${u.message}`);
     const warn = (m: string) => log(`warning: ${m}`);
+    if (plan.apps.some((a) => a.resources)) await addCapacity(cluster.nodes, cluster.refs, engines, warn);
     const good = knownGoodOf(config.stateDir, cluster.containers, warn);
     const orphans = cluster.containers.filter((c) => c.plan === planName && !good.isGood(c.id));
     if (orphans.length) log(`${orphans.length} container(s) of ${planName} never passed a health check (orphans of an interrupted deploy): never routed, removed after the switch`);
@@ -165,6 +168,9 @@ async function deployLocked(
     const d = diffNow(cluster, good.isGood);
     for (const n of d.prep.notes) log(`warning: ${n}`);
     for (const [app, why] of d.prep.blocked) log(`warning: app ${app}: ${why}`);
+    // Resources that do not fit refuse the plan before anything changes (exit 2, one line per app).
+    const unfit = checkResources(plan, checked.source, cluster.nodes, d.shortfalls);
+    if (unfit.length) throw new PlanInvalid(sortErrors(unfit));
     for (const w of d.warnings) log(`warning: ${w}`);
     const report: DeployReport = {
       id: `${new Date(t0).toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
@@ -216,6 +222,8 @@ async function deployLocked(
     for (let w = 0; w < waves.length && !abort.signal.aborted; w++) {
       if (w > 0 && outcomes.some((o) => o.result !== 'unchanged')) {
         const c = await readCluster(refs, engines);
+        // capacity does not change during a deploy: the first read's serves each later wave
+        for (const n of c.nodes) n.capacity ??= cluster.nodes.find((x) => x.name === n.name)?.capacity;
         now = { cluster: c, diff: diffNow(c, isGood) };
       }
       const inWave = new Set(waves[w]);
