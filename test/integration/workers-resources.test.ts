@@ -219,7 +219,7 @@ apps:
   });
 
   it('health.command: healthy when it exits 0 inside the container; one that keeps failing fails the deploy at the deadline', async () => {
-    const withCheck = (check: string) => plan(GOOD).replace('health: { startPeriod: 2s }', `health: { command: ${check}, interval: 500ms, timeout: 2s }`);
+    const withCheck = (check: string) => plan(GOOD).replace('health: { startPeriod: 2s }', `health: { command: ${check}, interval: 1s, timeout: 1s }`);
     writeFileSync(planFile, withCheck('[/bin/busybox, test, -f, /worker.sh]'));
     const ok = await cli(['deploy-plan', planFile]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
