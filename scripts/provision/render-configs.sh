@@ -284,7 +284,9 @@ make_server_cert() {
 # sshd without PAM would refuse even for a key).
 ensure_git_account() {
   if ! id -u "$1" >/dev/null 2>&1; then
-    useradd --system --home-dir "$2" --no-create-home --shell /bin/sh --comment "cloudmatrix git push" "$1"
+    # A group of that name left behind (a removed gitolite, say) becomes the account's group.
+    local group=(); getent group "$1" >/dev/null && group=(-g "$1")
+    useradd --system --home-dir "$2" --no-create-home --shell /bin/sh --comment "cloudmatrix git push" "${group[@]}" "$1"
   fi
   usermod -p '*' "$1"
   mkdir -p "$2"

@@ -50,6 +50,17 @@ Then, on alice's workstation: git remote add cloud ssh://git@MANAGER:2222/web.gi
       console.log(opts.json ? JSON.stringify(rows, null, 2) : formatUsers(rows));
     });
   user
+    .command('set')
+    .description("change a user's role and/or apps (token and keys stay); takes effect on their next request or push")
+    .argument('<name>', 'NAME')
+    .option('--role <role>', 'admin, deployer or viewer')
+    .option('--apps <a,b>', 'the apps (replaces the list; "" for none)')
+    .action(async (name: string, opts: { role?: string; apps?: string }) => {
+      const { setUser } = await import('../users/users.js');
+      const u = setUser(await stateDirOfConfig(), name, opts);
+      console.log(`user ${name}: ${u.role} of ${u.role === 'admin' ? 'every app' : u.apps.join(', ') || 'no apps'}`);
+    });
+  user
     .command('token')
     .description('give the user a new API token (printed once); the old one stops working at once')
     .argument('<name>', 'NAME')

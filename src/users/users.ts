@@ -83,6 +83,28 @@ export async function addUser(stateDir: string, input: AddUserInput, warn?: Stor
   return { token, user: row(user) };
 }
 
+/** Changes a user's role and/or apps; their token and keys stay. */
+export function setUser(stateDir: string, name: string, input: { role?: string; apps?: string }, warn?: StoreWarn): UserRow {
+  checkName(name);
+  if (input.role === undefined && input.apps === undefined) throw new UserError('give --role and/or --apps');
+  const role = input.role === undefined ? undefined : parseRole(input.role);
+  if (role === null) throw new UserError(`--role: expected admin, deployer or viewer, got ${JSON.stringify((input.role ?? '').slice(0, 40))}`);
+  let apps: string[] | undefined;
+  if (input.apps !== undefined) {
+    const parsed = input.apps === '' ? { apps: [] } : parseAppList(input.apps);
+    if ('error' in parsed) throw new UserError(`--apps: ${parsed.error}`);
+    apps = parsed.apps;
+  }
+  return new UserStore(stateDir, warn).update((users) => {
+    const u = userOf(users, name);
+    const nextRole = role ?? u.role;
+    if (nextRole === 'admin' && apps?.length) throw new UserError('--apps: an admin may touch every app; give --apps to deployers and viewers');
+    u.role = nextRole;
+    u.apps = nextRole === 'admin' ? [] : (apps ?? u.apps);
+    return { write: true, result: row(u) };
+  });
+}
+
 function row(u: StoredUser): UserRow {
   return {
     name: u.name, role: u.role, apps: u.apps, createdAt: u.createdAt, lastUsedAt: u.lastUsedAt ?? null,

@@ -8,7 +8,7 @@ import { UserError } from '../../src/errors.js';
 import { UserStore, authorizedKeysPath, usersPath } from '../../src/adapters/store/users.js';
 import { Authenticator } from '../../src/users/authenticate.js';
 import { newToken, tokenId, verifyToken } from '../../src/users/tokens.js';
-import { addKey, addUser, listUsers, removeKey, removeUser, rotateToken } from '../../src/users/users.js';
+import { addKey, addUser, listUsers, removeKey, removeUser, rotateToken, setUser } from '../../src/users/users.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'cmx-users-'));
 
@@ -109,4 +109,21 @@ test('the authenticator: a user token is that user; a rotated token stops at onc
   assert.equal(await auth.principal(fresh), null);
   assert.equal(await auth.principal(`cmx_0123456789abcdef.${'A'.repeat(43)}`), null);
   assert.equal(await auth.principal(''), null);
+});
+
+test('user set changes role and apps, keeps the token; the authenticator sees it on the next request', async () => {
+  const d = dir();
+  const auth = new Authenticator(new UserStore(d), null);
+  const { token } = await addUser(d, { name: 'alice', role: 'viewer', apps: 'web' });
+  assert.deepEqual(await auth.principal(token), { name: 'alice', role: 'viewer', apps: ['web'] });
+  assert.deepEqual(setUser(d, 'alice', { role: 'deployer', apps: 'web,api' }).apps, ['api', 'web']);
+  assert.deepEqual(await auth.principal(token), { name: 'alice', role: 'deployer', apps: ['api', 'web'] });
+  assert.deepEqual(setUser(d, 'alice', { apps: '' }).apps, []);
+  assert.equal(setUser(d, 'alice', { role: 'admin' }).role, 'admin');
+  const before = readFileSync(usersPath(d), 'utf8');
+  assert.throws(() => setUser(d, 'alice', {}), /give --role and\/or --apps/);
+  assert.throws(() => setUser(d, 'alice', { apps: 'web' }), /^UserError: --apps: an admin/);
+  assert.throws(() => setUser(d, 'alice', { role: 'god' }), /--role: /);
+  assert.throws(() => setUser(d, 'bob', { role: 'viewer' }), /NAME: no user bob/);
+  assert.equal(readFileSync(usersPath(d), 'utf8'), before);
 });
