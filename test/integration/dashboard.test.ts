@@ -87,6 +87,9 @@ describe('the dashboard in a headless browser', () => {
 
     const nodesText = await page.textContent('#nodes');
     for (const n of await listNodes(config)) assert.ok(nodesText!.includes(n.name) && nodesText!.includes(n.ip), `node ${n.name} shown`);
+    // capacity and reservations per node (docker info, the containers' reservation labels): reserved / total
+    assert.match(nodesText!, /CPUs reserved.*memory reserved/);
+    assert.match(nodesText!, /\d+(\.\d+)?[KMGB] \/ \d+(\.\d+)?G/);
     const row = page.locator('#apps tr', { hasText: 'dashweb' });
     assert.match((await row.textContent())!, /dashweb\s*dashtest\s*1 \/ 1/);
     assert.equal(await row.locator('a[href="http://127.0.0.1:6081/dashweb/"]').count(), 1);
