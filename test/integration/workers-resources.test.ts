@@ -91,8 +91,19 @@ before(async () => {
   await undeploy(config, 'wrbig').catch(() => undefined);
 });
 
+/** Removes the run-container test's container by name, wherever it is. */
+async function removeManual(name: string): Promise<void> {
+  const engines = new NodeEngines(config);
+  try {
+    for (const node of await listNodes(config)) await engines.get(node).removeContainer(name).catch(() => undefined);
+  } finally {
+    engines.closeAll();
+  }
+}
+
 after(async () => {
   if (config) {
+    await removeManual('wr-manual');
     await undeploy(config, 'wrtest').catch(() => undefined);
     await undeploy(config, 'wrbig').catch(() => undefined);
   }
@@ -216,6 +227,26 @@ apps:
     assert.deepEqual(afterwards.map((c) => [c.id, c.running]), before.map((c) => [c.id, c.running]), 'the same containers, in the same states');
     const history = await cli(['history', '--json']);
     assert.ok(!history.stdout.includes('wrbig'), 'nothing recorded');
+  });
+
+  it('run-container --command, --memory, --cpus: set on the container; more than the node has free is exit 2 and starts nothing', async () => {
+    await removeManual('wr-manual');
+    const r = await cli(['run-container', 'node1', 'simplewebapp1:1.0', '--name', 'wr-manual', '--command', '/bin/busybox httpd -f -p 8080 -h /www', '--memory', '16M', '--cpus', '0.1']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const c = (await everything('cloudmatrix.plan=manual')).find((x) => x.info.Name === '/wr-manual');
+    assert.ok(c?.running, 'wr-manual runs');
+    assert.deepEqual(c.info.Config.Cmd, ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
+    assert.equal(c.info.HostConfig.Memory, 16 * MiB);
+    assert.equal(c.info.HostConfig.NanoCpus, 100_000_000);
+    assert.equal(c.info.Config.Labels['cloudmatrix.memory'], String(16 * MiB));
+    const big = await cli(['run-container', 'node1', 'simplewebapp1:1.0', '--name', 'wr-manual-big', '--memory', '1000G']);
+    assert.equal(big.code, 2, big.stdout + big.stderr);
+    assert.match(big.stderr, /--memory 1000G: node1 has \S+ free \(of \S+\)/);
+    assert.equal((await everything('cloudmatrix.plan=manual')).filter((x) => x.info.Name === '/wr-manual-big').length, 0);
+    const bad = await cli(['run-container', 'node1', 'simplewebapp1:1.0', '--cpus', 'half']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--cpus "half": expected a number of CPUs/);
+    await removeManual('wr-manual');
   });
 
   it('health.command: healthy when it exits 0 inside the container; one that keeps failing fails the deploy at the deadline', async () => {
