@@ -5,7 +5,7 @@ import type { ExecAttach, TerminalSize } from '../adapters/docker/exec.js';
 import { knownGoodOf } from '../deploy/known-good.js';
 import { EnvError, UserError } from '../errors.js';
 import type { CloudContainer } from '../model/cloud-container.js';
-import { findReplicas, type AppTarget } from '../logs/replicas.js';
+import { findReplicas, recordedNodes, type AppTarget } from '../logs/replicas.js';
 
 export type { TerminalSize } from '../adapters/docker/exec.js';
 
@@ -67,9 +67,16 @@ export async function startExec(config: Config, req: ExecRequest): Promise<ExecS
   if (req.cmd.length === 0) throw new UserError('CMD: expected a command after --, e.g. cloudmatrix exec APP -- sh');
   const engines = new NodeEngines(config);
   try {
-    const replicas = await findReplicas(config, engines, req.target, req.node);
-    const { isGood } = knownGoodOf(config.stateDir, replicas.containers);
-    const c = pickReplica(replicas.containers, isGood);
+    // One replica is enough: ask first only the nodes the manager records a known-good one on,
+    // so that a node that does not answer elsewhere (a dead one, a stale lease) costs nothing.
+    const recorded = req.node === undefined ? recordedNodes(config.stateDir, req.target) : new Set<string>();
+    const pick = async (among?: ReadonlySet<string>) => {
+      const found = await findReplicas(config, engines, req.target, req.node, among);
+      return { replicas: found, c: pickReplica(found.containers, knownGoodOf(config.stateDir, found.containers).isGood) };
+    };
+    let found = recorded.size > 0 ? await pick(recorded) : null;
+    if (!found?.c) found = await pick();
+    const { replicas, c } = found;
     if (!c) {
       const where = req.node ? ` on ${req.node}` : '';
       const down = replicas.errors.map((e) => `${e.node}: ${e.message}`).join('; ');

@@ -48,7 +48,7 @@ export interface Replicas {
 }
 
 /** The nodes where the manager's record has a known-good replica of the target. */
-function recordedNodes(stateDir: string, target: AppTarget): Set<string> {
+export function recordedNodes(stateDir: string, target: AppTarget): Set<string> {
   const store = new KnownGoodStore(stateDir);
   const out = new Set<string>();
   for (const id of store.ids()) {
@@ -59,11 +59,12 @@ function recordedNodes(stateDir: string, target: AppTarget): Set<string> {
 }
 
 /**
- * The containers of an app on every node (or one), each node within its deadline. An app that
- * neither a deployed plan nor any listed container has is a UserError naming it and the known ones.
+ * The containers of an app on every node (or one, or only `among` of the inventory), each node
+ * within its deadline. An app that neither a deployed plan nor any listed container has is a
+ * UserError naming it and the known ones.
  */
-export async function findReplicas(config: Config, engines: NodeEngines, target: AppTarget, node?: string): Promise<Replicas> {
-  const nodes = node === undefined ? await listNodes(config) : [await findNode(config, node)];
+export async function findReplicas(config: Config, engines: NodeEngines, target: AppTarget, node?: string, among?: ReadonlySet<string>): Promise<Replicas> {
+  const nodes = node !== undefined ? [await findNode(config, node)] : (await listNodes(config)).filter((n) => !among || among.has(n.name));
   const listed = await listCloudContainers(nodes, engines);
   const planned = new PlanStore(config.stateDir).list().flatMap(({ name, plan }) => plan.apps.map((a) => ({ plan: name, app: a.name })));
   const known = [...planned, ...listed.containers.map((c) => ({ plan: c.plan, app: c.app }))];
