@@ -20,15 +20,14 @@ export async function exec(appArg: string, cmd: string[], flags: ExecFlags): Pro
   const stop = new AbortController();
   const handlers = Object.keys(SIGNAL_EXIT).filter((sig) => sig !== 'SIGPIPE').map((sig) => [sig, () => stop.abort(sig)] as const);
   for (const [sig, h] of handlers) process.once(sig, h);
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
+  // The error comes after the write that failed, maybe after the command ended: the listener stays.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') stop.abort('SIGPIPE');
-  };
-  process.stdout.on('error', onStdoutError);
+  });
   try {
     return await passThrough(session, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, { tty, stdin }, stop.signal);
   } finally {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
-    process.stdout.removeListener('error', onStdoutError);
   }
 }
 

@@ -31,19 +31,19 @@ export async function logs(appArg: string, flags: LogsFlags): Promise<void> {
     interrupted = true;
     stop.abort();
   };
-  // A reader that went away (| head): stop quietly, as cat does.
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
+  // A reader that went away (| head): stop quietly, as cat does. The error comes after the write
+  // that failed, maybe after the last one: the listener stays for the rest of the process.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') stop.abort();
-  };
+  });
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  process.stdout.on('error', onStdoutError);
   let width = Math.max(0, ...session.replicas.containers.map((c) => sourceOf({ node: c.node, container: c.name }).length));
   if (session.replicas.containers.length === 0 && !flags.follow) console.error(`cloudmatrix: ${appArg} has no containers${flags.node ? ` on ${flags.node}` : ''}`);
   try {
     const r = await session.run(
       {
         line: (l: AppLogLine) => {
-          if (stop.signal.aborted) return;
+          if (stop.signal.aborted || process.stdout.destroyed) return;
           width = Math.max(width, sourceOf(l).length);
           process.stdout.write(`${formatLogLine(l, width, flags.timestamps)}\n`);
         },
@@ -57,7 +57,6 @@ export async function logs(appArg: string, flags: LogsFlags): Promise<void> {
   } finally {
     session.close();
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
-    process.stdout.removeListener('error', onStdoutError);
   }
 }
 

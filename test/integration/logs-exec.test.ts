@@ -16,6 +16,8 @@ import type { Config } from '../../src/config.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli, sh, type RunResult } from './helpers/exec.js';
 import { removeApps } from './helpers/cloud.js';
+import { fastConfig, pidOf, whileStopped } from './faults/helpers.js';
+import type { LabManifest } from '../../src/lab/manifest.js';
 
 // Names of this file only: plan logsexec, app lxweb, secret LXTEST_TOKEN.
 const dir = mkdtempSync(join(tmpdir(), 'cmx-logsexec-'));
@@ -38,6 +40,7 @@ const SH = ['/bin/busybox', 'sh', '-c'];
 const say = (text: string) => [...SH, `echo '${text}' > /proc/1/fd/1`];
 const LINE = /^(\S+)\/(\S+) +\| (.*)$/;
 let config: Config;
+let lab: LabManifest;
 let nodes: string[] = [];
 let apiToken: string;
 let server: Server;
@@ -49,9 +52,9 @@ function secretSet(name: string, v: string): Promise<RunResult> {
 }
 
 /** The CLI with stdin given (or closed at once). */
-function run(args: string[], stdin = ''): Promise<RunResult> {
+function run(args: string[], stdin = '', env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/cloudmatrix.js', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/cloudmatrix.js', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -62,8 +65,8 @@ function run(args: string[], stdin = ''): Promise<RunResult> {
 }
 
 /** A long-running CLI process whose output is collected; killed in after() if a test did not end it. */
-function start(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['bin/cloudmatrix.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/cloudmatrix.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -95,8 +98,8 @@ async function replicas(): Promise<Map<string, string>> {
   return new Map(rows.filter((c) => c.app === 'lxweb' && c.state === 'running').map((c) => [c.node, c.name]));
 }
 
-async function sayOn(node: string, text: string): Promise<void> {
-  const r = await run(['exec', 'lxweb', '--node', node, '--', ...say(text)]);
+async function sayOn(node: string, text: string, env: Record<string, string> = {}): Promise<void> {
+  const r = await run(['exec', 'lxweb', '--node', node, '--', ...say(text)], '', env);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -129,7 +132,7 @@ const lineEvents = (text: string) =>
   text.split('\n\n').filter((b) => b.startsWith('event: line')).map((b) => JSON.parse(b.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as { node: string; container: string; text: string; time: string });
 
 before(async () => {
-  ({ config } = await ensureLab());
+  ({ config, manifest: lab } = await ensureLab());
   await cli(['create-image', 'images/hostinfo', 'hostinfo:1.0']);
   const i = await cli(['install-image', 'hostinfo:1.0']);
   assert.equal(i.code, 0, i.stderr);
@@ -235,6 +238,44 @@ describe('logs and exec on the lab', () => {
       f.child.kill('SIGINT');
       const code = await Promise.race([f.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
       assert.equal(code, 0, `Ctrl-C ends it cleanly: ${f.err()}`);
+    } finally {
+      f.child.kill('SIGKILL');
+    }
+  });
+
+  it('a node whose dockerd hangs: logs ends within the deadline naming it; --follow says so, goes on with the others, and resumes', async () => {
+    const m = `lx5-${tag}`;
+    const DEADLINE_MS = 2000;
+    const env = { CLOUDMATRIX_CONFIG: fastConfig(dir, { dockerCallMs: DEADLINE_MS, dockerHeartbeatMs: 1000 }) };
+    const hung = nodes[2]!;
+    const f = start(['logs', 'lxweb', '--follow', '--tail', '0'], env);
+    try {
+      for (const node of nodes) {
+        await until(`${node} followed`, 20_000, async () => {
+          if (!f.out().includes(`${m} up ${node}`)) await sayOn(node, `${m} up ${node}`, env);
+          return f.out();
+        }, (o) => o.includes(`${m} up ${node}`));
+      }
+      const printedBefore = f.out().split(`${m} up ${hung}`).length;
+      const pid = pidOf(join(lab.nodes.find((n) => n.name === hung)!.dir, 'docker.pid'));
+      await whileStopped(pid, async () => {
+        const t0 = Date.now();
+        const r = await run(['logs', 'lxweb'], '', env);
+        const took = Date.now() - t0;
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`cloudmatrix: ${hung}: .*no answer within 2 s`));
+        assert.ok(marked(r.stdout, `${m} up`).length >= 2, 'the other replicas are printed');
+        assert.ok(took < DEADLINE_MS + 8000, `logs ended in ${took} ms`);
+        const noted = await until('the hung node noted while following', 15_000, () => f.err(), (e) => e.includes(`${hung}: not following it`));
+        assert.match(noted, /its replicas' lines stop here; trying again in \d+ s/);
+        console.log(`# logs with ${hung} hung: ended in ${took} ms (deadline ${DEADLINE_MS} ms), exit 1; --follow noted it within ${Date.now() - t0} ms`);
+        await sayOn(nodes[0]!, `${m} during`, env);
+        await until('lines of the others go on', 10_000, () => f.out(), (o) => o.includes(`${m} during`));
+      });
+      await until('the node answers again', 45_000, () => f.err(), (e) => e.includes(`${hung}: answering again`));
+      await sayOn(hung, `${m} back`, env);
+      const out = await until('its lines again', 15_000, () => f.out(), (o) => o.includes(`${m} back`));
+      assert.equal(out.split(`${m} up ${hung}`).length, printedBefore, 'no line repeated after the resume');
     } finally {
       f.child.kill('SIGKILL');
     }
