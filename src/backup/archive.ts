@@ -42,7 +42,11 @@ export async function backupApp(store: BackupStore, engine: NodeEngine, src: Bac
     record.durationMs = Date.now() - t0;
     store.saveRecord(record);
   } catch (err) {
-    store.remove(record);
+    try {
+      store.remove(record);
+    } catch {
+      /* what could not be written cannot be removed either; the message says where */
+    }
     throw new BackupFailed(`backup of ${src.app.name} (${src.node}/${src.containerName}) into ${store.dir(src.plan, src.app.name)} failed: ${(err as Error).message}`);
   }
   prune(store, src.plan, src.app.name, src.app.backupKeep ?? 5);

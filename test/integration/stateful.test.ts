@@ -144,6 +144,7 @@ describe('stateful services', () => {
     rmSync(aside, { recursive: true, force: true });
     // A file where the backups' directory must be: the archive cannot be written.
     const { renameSync } = await import('node:fs');
+    mkdirSync(appDir, { recursive: true });
     renameSync(appDir, aside);
     writeFileSync(appDir, 'not a directory');
     try {

@@ -380,7 +380,9 @@ export class DockerEngine implements NodeEngine {
 
   putArchive(id: string, path: string, tar: () => Readable): Promise<void> {
     return this.call(`extract into ${path} of ${id.slice(0, 12)}`, async (abortSignal) => {
-      await this.docker.getContainer(id).putArchive(tar(), { path, abortSignal } as { path: string });
+      const res = (await this.docker.getContainer(id).putArchive(tar(), { path, abortSignal } as { path: string })) as unknown;
+      // Docker answers once it extracted everything; the answer's body is empty, drained so the channel closes.
+      (res as { resume?: () => void } | null)?.resume?.();
     }, this.deadlines.transferMs);
   }
 
