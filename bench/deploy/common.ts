@@ -10,7 +10,7 @@ import { DockerEngine } from '../../src/adapters/docker.js';
 import { ensureImage } from '../../src/adapters/docker/node-image.js';
 import { dockerSocketPath, listNodes } from '../../src/adapters/nodes.js';
 import { RegistryClient } from '../../src/adapters/registry.js';
-import { pullEndpoint } from '../../src/adapters/registry-access.js';
+import { pullAuthFor, pullEndpoint } from '../../src/adapters/registry-access.js';
 import { findRegistryImage } from '../../src/adapters/registry-image.js';
 import { createImage } from '../../src/images/create.js';
 import { installImage } from '../../src/images/install.js';
@@ -65,9 +65,10 @@ export async function registryImage(config: Config, appDir: string, name: string
   return { ...ref, digest: installed.digest };
 }
 
-/** Every node holds the image (by digest) before any timed phase, so no phase pays a pull. */
-export async function prepull(nodes: readonly BenchNode[], ref: ImageRef & { digest: string }): Promise<void> {
-  await Promise.all(nodes.map((n) => ensureImage(new DockerEngine(n.name, n.docker), ref, () => undefined)));
+/** Every node holds the image (by digest) before any timed phase, so no phase pays a pull (with the registry's pull credentials). */
+export async function prepull(nodes: readonly BenchNode[], ref: ImageRef & { digest: string }, config?: Config): Promise<void> {
+  const auth = config ? pullAuthFor(config, config.registry) : {};
+  await Promise.all(nodes.map((n) => ensureImage(new DockerEngine(n.name, n.docker), ref, () => undefined, auth)));
 }
 
 export const byDigest = (ref: ImageRef & { digest: string }) => `${repoName(ref)}@${ref.digest}`;

@@ -46,23 +46,15 @@ export async function ps(config: Config): Promise<ContainerListing> {
   }
 }
 
-/** Which nodes answer, and the cloudmatrix containers on those that do. */
+/**
+ * Which nodes answer, and the cloudmatrix containers on those that do: one list call per node,
+ * all at once (a node that lists its containers answers; no ping before it).
+ */
 export async function readCluster(refs: readonly NodeRef[], engines: NodeEngines): Promise<Cluster> {
-  const pings = await Promise.allSettled(refs.map((n) => engines.get(n).ping()));
-  const unreachable: Cluster['unreachable'] = [];
-  const nodes: LiveNode[] = refs.map((n, i) => {
-    const p = pings[i]!;
-    if (p.status === 'rejected') unreachable.push({ node: n.name, message: messageOf(p.reason) });
-    return { name: n.name, ip: n.ip, reachable: p.status === 'fulfilled' };
-  });
-  const reachable = refs.filter((_, i) => nodes[i]!.reachable);
-  const listed = await listCloudContainers(reachable, engines);
-  for (const e of listed.errors) {
-    unreachable.push(e);
-    const n = nodes.find((x) => x.name === e.node);
-    if (n) n.reachable = false;
-  }
-  return { nodes, refs: new Map(refs.map((r) => [r.name, r])), containers: listed.containers, unreachable };
+  const listed = await listCloudContainers(refs, engines);
+  const failed = new Set(listed.errors.map((e) => e.node));
+  const nodes: LiveNode[] = refs.map((n) => ({ name: n.name, ip: n.ip, reachable: !failed.has(n.name) }));
+  return { nodes, refs: new Map(refs.map((r) => [r.name, r])), containers: listed.containers, unreachable: listed.errors };
 }
 
 /** The model's view of a listed container; `knownGood` says whether it ever passed its health check. */

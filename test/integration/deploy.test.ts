@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -100,12 +100,16 @@ describe('deploy-plan', () => {
     assert.equal(new Set(webNodes).size, 2, 'at most one replica per node');
   });
 
-  it('redeploys an unchanged plan with "no changes" and no Docker mutation', async () => {
+  it('redeploys an unchanged plan with "no changes", no Docker mutation and no state file written', async () => {
     const since = (Date.now() / 1000).toFixed(3);
+    const files = ['history.jsonl', 'history.json', 'known-good.json', 'plans/dtest.json'].map((f) => join(config.stateDir, f));
+    const stamp = () => files.map((f) => (existsSync(f) ? `${f} ${statSync(f).ino} ${statSync(f).mtimeMs}` : `${f} none`));
+    const before = stamp();
     const r = await cli(['deploy-plan', planFile]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /no changes/);
     assert.deepEqual(await dockerMutations(since), []);
+    assert.deepEqual(stamp(), before);
   });
 
   it('replaces an app whose image changed with zero failed requests, old containers gone', async () => {

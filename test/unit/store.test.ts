@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -101,17 +101,54 @@ describe('history', () => {
     assert.equal(h.list('other').length, 0);
   });
 
-  it('sets a corrupt file aside with its path, reads as empty and appends to a fresh one', () => {
+  it('sets a corrupt history.json (an earlier version\'s) aside with its path, reads as empty and appends to a fresh one', () => {
     const d = dir();
     const h = new History(d, (m) => warned.push(m));
     const warned: string[] = [];
-    writeFileSync(h.path, '[{"id": "1", trunc');
+    writeFileSync(h.legacyPath, '[{"id": "1", trunc');
     assert.deepEqual(h.list(), []);
     assert.equal(warned.length, 1);
-    assert.match(warned[0]!, new RegExp(`${h.path} is corrupt .*set aside as ${h.path}\\.corrupt-`));
+    assert.match(warned[0]!, new RegExp(`${h.legacyPath} is corrupt .*set aside as ${h.legacyPath}\\.corrupt-`));
     assert.ok(readdirSync(d).some((f) => f.startsWith('history.json.corrupt-')));
     h.append(rec('2', 'r2', 'ok'));
     assert.deepEqual(h.list().map((r) => r.id), ['2']);
+  });
+
+  it('reads an earlier version\'s history.json first, and the next append folds it into history.jsonl', () => {
+    const d = dir();
+    const h = new History(d);
+    writeFileSync(h.legacyPath, JSON.stringify([rec('1', 'r1', 'ok'), rec('2', 'r2', 'ok')], null, 2));
+    assert.deepEqual(h.list().map((r) => r.id), ['1', '2']);
+    h.append(rec('3', 'r3', 'ok'));
+    assert.equal(existsSync(h.legacyPath), false);
+    assert.deepEqual(new History(d).list().map((r) => r.id), ['1', '2', '3']);
+    assert.deepEqual(h.revisions('hello', 'web').map((a) => a.revision), ['r3', 'r2', 'r1']);
+  });
+
+  it('appends one line per record; a line a crash cut short is skipped and said, the next record still reads', () => {
+    const d = dir();
+    const warned: string[] = [];
+    const h = new History(d, (m) => warned.push(m));
+    h.append(rec('1', 'r1', 'ok'));
+    appendFileSync(h.path, '{"id": "2", "kind": "dep');
+    assert.deepEqual(h.list().map((r) => r.id), ['1'], 'a last line without its newline may be an append in progress: skipped, not said');
+    assert.equal(warned.length, 0);
+    h.append(rec('3', 'r3', 'ok'));
+    assert.deepEqual(h.list().map((r) => r.id), ['1', '3']);
+    assert.equal(warned.length, 1);
+    assert.match(warned[0]!, new RegExp(`${h.path}: line\\(s\\) 2 are not deploy records`));
+  });
+
+  it('stays bounded: cut back to the newest N records once the file has doubled since the last cut, and lists at most N', () => {
+    const h = new History(dir(), undefined, { records: 10, firstCompactBytes: 2000 });
+    let largest = 0;
+    for (let i = 0; i < 60; i++) {
+      h.append(rec(String(i), `r${i}`, 'ok'));
+      largest = Math.max(largest, readFileSync(h.path, 'utf8').split('\n').filter(Boolean).length);
+    }
+    const ids = h.list().map((r) => r.id);
+    assert.deepEqual(ids, Array.from({ length: 10 }, (_, k) => String(50 + k)));
+    assert.ok(largest <= 2 * 10 + 2, `the file held ${largest} lines at most`);
   });
 
   it('gives distinct successful revisions newest first', () => {

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { EnvError } from '../../errors.js';
-import { checkHostKey, lookupNames, parseKnownHosts, type HostKeyVerdict } from './known-hosts.js';
+import { checkHostKey, lookupNames, parseKnownHosts, type HostKeyVerdict, type KnownHost } from './known-hosts.js';
 
 export interface TunnelOptions {
   node: string;
@@ -116,8 +116,7 @@ export class SshTunnel {
         keepaliveInterval: o.keepaliveIntervalMs ?? 5_000,
         keepaliveCountMax: 3,
         hostVerifier: (key: Buffer) => {
-          const entries = parseKnownHosts(readKnownHosts(o.knownHostsFile));
-          verdict = checkHostKey(entries, lookupNames([o.node, o.ip], o.port), key);
+          verdict = checkHostKey(knownHosts(o.knownHostsFile), lookupNames([o.node, o.ip], o.port), key);
           return verdict === 'ok';
         },
       });
@@ -138,10 +137,26 @@ export class SshTunnel {
   }
 }
 
-function readKnownHosts(file: string): string {
+const parsed = new Map<string, { stamp: string; entries: KnownHost[] }>();
+
+/** The file's entries, parsed once per process and again when the file changes (every connection to every node asks). */
+function knownHosts(file: string): KnownHost[] {
+  let stamp = 'missing';
   try {
-    return readFileSync(file, 'utf8');
+    const st = statSync(file);
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
   } catch {
-    return '';
+    // no file: no known hosts
   }
+  const cached = parsed.get(file);
+  if (cached?.stamp === stamp) return cached.entries;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // unreadable: no known hosts
+  }
+  const entries = parseKnownHosts(text);
+  parsed.set(file, { stamp, entries });
+  return entries;
 }

@@ -44,3 +44,15 @@ export function readJson<T>(path: string, fallback: T, warn: StoreWarn = warnOnS
 export function writeJson(path: string, value: unknown): void {
   writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** writeJson, but only when the file does not hold that text already; true when it wrote. */
+export function writeJsonIfChanged(path: string, value: unknown): boolean {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  try {
+    if (readFileSync(path, 'utf8') === text) return false;
+  } catch {
+    // no file yet (or unreadable): write it
+  }
+  writeAtomic(path, text);
+  return true;
+}

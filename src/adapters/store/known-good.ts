@@ -24,6 +24,7 @@ interface FileShape {
  */
 export class KnownGoodStore {
   private entries: Map<string, KnownGoodEntry> | null = null;
+  private unsaved = false;
 
   constructor(private readonly stateDir: string, private readonly warn?: StoreWarn) {}
 
@@ -57,11 +58,18 @@ export class KnownGoodStore {
     return [...this.load().keys()];
   }
 
-  add(id: string, entry: Omit<KnownGoodEntry, 'since'>): void {
+  /** Records a container; `persist: false` leaves the write to a later save() (a deploy writes once per switch, not per container). */
+  add(id: string, entry: Omit<KnownGoodEntry, 'since'>, persist = true): void {
     const all = this.load();
     if (all.has(id)) return;
     all.set(id, { ...entry, since: new Date().toISOString() });
-    this.save();
+    this.unsaved = true;
+    if (persist) this.save();
+  }
+
+  /** Writes what add() recorded without persisting, if anything. */
+  flush(): void {
+    if (this.unsaved) this.save();
   }
 
   remove(ids: Iterable<string>): void {
@@ -73,6 +81,7 @@ export class KnownGoodStore {
 
   /** Writes the current set (also when empty: the file's existence means "recorded from now on"). */
   save(): void {
+    this.unsaved = false;
     writeJson(this.path, { version: 1, containers: Object.fromEntries(this.load()) } satisfies FileShape);
   }
 }

@@ -2,7 +2,7 @@ import { readdirSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../../model/plan.js';
 import type { NamedPlan } from '../../model/routes.js';
-import { readJson, writeJson } from './atomic.js';
+import { readJson, writeJsonIfChanged } from './atomic.js';
 
 /**
  * The plans as last deployed, one file per plan name: what update-proxy routes when it is
@@ -15,8 +15,9 @@ export class PlanStore {
     return join(this.stateDir, 'plans');
   }
 
-  save(name: string, plan: Plan): void {
-    writeJson(join(this.dir, `${name}.json`), plan);
+  /** Stores the plan as deployed; false when the stored file was that plan already (nothing written). */
+  save(name: string, plan: Plan): boolean {
+    return writeJsonIfChanged(join(this.dir, `${name}.json`), plan);
   }
 
   get(name: string): Plan | null {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../../src/config.js';
+import { History } from '../../../src/adapters/store/history.js';
 import { undeploy } from '../../../src/deploy/undeploy.js';
 import { cli } from '../helpers/exec.js';
 import { ensureLab } from '../helpers/lab.js';
@@ -19,7 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cmx-fault-state-'));
 const planFile = join(dir, 'faultstate.yaml');
 const HOST = 'fstate.matrix.test';
 const saved = new Map<string, string | null>();
-const stateFiles = () => ['history.json', 'known-good.json'].map((f) => join(config.stateDir, f));
+const stateFiles = () => ['history.json', 'history.jsonl', 'known-good.json'].map((f) => join(config.stateDir, f));
 
 function writePlan(tag: string): void {
   writeFileSync(planFile, `domain: matrix.test\napps:\n  fstate:\n    image: cloud/faultstate:${tag}\n    replicas: 2\n    hosts: [${HOST}]\n`);
@@ -54,16 +55,16 @@ after(async () => {
 });
 
 describe('corrupt state files', () => {
-  it('a corrupt history: the deploy succeeds, says where the file was set aside, and records itself in a fresh one', async () => {
-    const history = join(config.stateDir, 'history.json');
+  it('a corrupt history (an earlier version\'s history.json): the deploy succeeds, says where the file was set aside, and records itself', async () => {
+    const history = new History(config.stateDir).legacyPath;
     writeFileSync(history, '[{"id": "broken", "apps": [');
     writePlan('2');
     const r = await cli(['deploy-plan', planFile]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, new RegExp(`${history} is corrupt .*set aside as ${history}\\.corrupt-`));
     assert.equal(setAside(history).length, 1);
-    const records = JSON.parse(readFileSync(history, 'utf8')) as { plan: string }[];
-    assert.deepEqual(records.map((x) => x.plan), ['faultstate']);
+    assert.equal(existsSync(history), false);
+    assert.equal(new History(config.stateDir).list().at(-1)?.plan, 'faultstate');
     assert.match((await waitForAnswer(HOST, (a) => a.body.includes('faultstate 2'))).body, /faultstate 2/);
   });
 
