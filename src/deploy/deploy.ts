@@ -191,8 +191,10 @@ async function deployLocked(
       planName, nodes: cluster.refs, containers: cluster.containers, images, pullAuth: pullAuthFor(config, config.registry),
       engineOf: (node: string) => engines.get(cluster.refs.get(node)!),
       isKnownGood: isGood,
-      markKnownGood: (c: { id: string; app: string; node: string; name: string; revision: string }) => good.store.add(c.id, { ...c, plan: planName }),
+      // Written before the switch that routes them: one write per switch, not one per container.
+      markKnownGood: (c: { id: string; app: string; node: string; name: string; revision: string }) => good.store.add(c.id, { ...c, plan: planName }, false),
       switchTo: async (app: string, backends: RouteBackend[]) => {
+        good.store.flush();
         const key = routeKey(planName, app);
         const previous = overrides.get(key);
         overrides.set(key, backends);
@@ -221,6 +223,7 @@ async function deployLocked(
     let now = { cluster, diff: d };
     for (let w = 0; w < waves.length && !abort.signal.aborted; w++) {
       if (w > 0 && outcomes.some((o) => o.result !== 'unchanged')) {
+        good.store.flush();
         const c = await readCluster(refs, engines);
         // capacity does not change during a deploy: the first read's serves each later wave
         for (const n of c.nodes) n.capacity ??= cluster.nodes.find((x) => x.name === n.name)?.capacity;
@@ -237,13 +240,15 @@ async function deployLocked(
         if (why) outcomes.push({ app, result: 'failed', started: 0, stopped: 0, error: why });
       }
     }
+    good.store.flush();
     for (const o of outcomes) if (o.result === 'failed') log(`[${o.app}] FAILED: ${o.error}`);
-    const after = await readCluster(refs, engines);
+    // When no app changed, the cluster is as read before: no second round of calls to every node.
+    const after = outcomes.some((o) => o.result !== 'unchanged') ? await readCluster(refs, engines) : cluster;
     forgetGone(good.store, after);
-    await proxy.apply(routingTable(plans, after.containers, isGood));
     for (const p of await stateful.afterDeploy(plan, outcomes, after.containers, isGood)) warn(p);
+    await proxy.apply(routingTable(plans, after.containers, isGood));
     const result = overallResult(outcomes);
-    if (result !== 'failed') store.save(planName, plan);
+    const planChanged = result !== 'failed' && store.save(planName, plan);
     const certificates = result !== 'failed' ? await certificatesAfterDeploy(config, plan, log) : [];
     try {
       keepCounts(config.stateDir, counted, outcomes);
@@ -251,12 +256,16 @@ async function deployLocked(
       warn(`the replica counts are not kept (${(err as Error).message}): the next deploy starts from the plan's`);
     }
     const finished = { ...report, apps: outcomes, result, reloads: proxy.reloads, durationMs: Date.now() - t0, ...(certificates.length ? { certificates } : {}) };
-    try {
-      new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor()));
-    } catch (err) {
-      // The cluster already changed: a full disk must not turn a good deploy into a failed one.
-      warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
-      finished.warnings.push(`not recorded in the history: ${(err as Error).message}`);
+    // A redeploy that changed nothing (no container, no route, the same stored plan) writes no history.
+    const nothingChanged = (opts.kind ?? 'deploy') === 'deploy' && result === 'unchanged' && !planChanged && proxy.reloads === 0;
+    if (!nothingChanged) {
+      try {
+        new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor()));
+      } catch (err) {
+        // The cluster already changed: a full disk must not turn a good deploy into a failed one.
+        warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
+        finished.warnings.push(`not recorded in the history: ${(err as Error).message}`);
+      }
     }
     if (abort.signal.aborted) throw new Interrupted('deploy interrupted; unfinished apps keep their previous version');
     return finished;
