@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { pollHealthy, type PollOptions } from './http-health.js';
 
 /**
  * One TCP connect that must stay open `settleMs` (or bring data): a port published through
@@ -31,23 +32,9 @@ export function tcpConnect(address: string, port: number, timeoutMs: number, set
 }
 
 /** Polls until a TCP connect to the target succeeds, or the deadline passes (then rejects with the last reason). */
-export async function waitTcpHealthy(
-  t: { address: string; port: number },
-  opts: { timeoutMs: number; intervalMs: number; deadlineMs: number; signal?: AbortSignal },
-): Promise<void> {
-  const deadline = Date.now() + opts.deadlineMs;
-  let last = 'not checked';
-  for (;;) {
-    if (opts.signal?.aborted) throw new Error('interrupted');
-    try {
-      await tcpConnect(t.address, t.port, opts.timeoutMs);
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() + opts.intervalMs > deadline) {
-      throw new Error(`not healthy after ${opts.deadlineMs} ms: TCP connect ${t.address}:${t.port}: ${last}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs));
-  }
+export function waitTcpHealthy(t: { address: string; port: number }, opts: PollOptions): Promise<void> {
+  return pollHealthy(`TCP connect ${t.address}:${t.port}`, async () => {
+    await tcpConnect(t.address, t.port, opts.timeoutMs);
+    return null;
+  }, opts);
 }
