@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
-import { containerSpec } from '../src/model/container-spec.js';
 import {
   benchNodes, byDigest, containerEvents, prepull, registryImage, clearPlan, removeLabelled, run as runCmd, say, timedDeploy,
-  undeployQuietly, waitHttp, type BenchNode, type TimedDeploy,
+  undeployQuietly, waitHttp, floorStartAll, type BenchNode, type TimedDeploy,
 } from './deploy/common.js';
 import { median, type BenchResult } from './lib.js';
 
@@ -51,22 +50,8 @@ function planYaml(image: string): string {
 
 /** (a) The floor: the same 30 containers, created and started over the local sockets all at once. */
 async function floorPhase(nodes: readonly BenchNode[], image: string): Promise<number> {
-  const t0 = performance.now();
-  // allSettled: a failure still lets every create finish, so the cleanup afterwards sees them all
-  const settled = await Promise.allSettled(slots(nodes).map(async (s) => {
-    const spec = containerSpec({
-      name: `bfloor-${s.app}-${s.replica}`, app: s.app, plan: 'x', revision: 'x', image, containerPort: 8080, hostIp: s.node.ip, env: {},
-    });
-    spec.Labels = { [BENCH_LABEL]: 'deploy-floor' }; // not a cloudmatrix container: ps and deploys ignore it
-    const c = await s.node.docker.createContainer(spec);
-    await c.start();
-    const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
-    await waitHttp(s.node.ip, port, WAIT);
-  }));
-  const ms = performance.now() - t0;
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return ms;
+  const floor = await floorStartAll(slots(nodes).map((s) => ({ name: `bfloor-${s.app}-${s.replica}`, app: s.app, node: s.node })), image, [BENCH_LABEL, 'deploy-floor'], WAIT);
+  return floor.ms;
 }
 
 /** (b) The original way: one `ssh root@node docker run` after another, each followed by the same wait. */

@@ -22,9 +22,8 @@ import { loadConfig, stateDir, type Config } from '../src/config.js';
 import { ps } from '../src/deploy/cluster.js';
 import { appStatus, observe } from '../src/deploy/observe.js';
 import { readManifest } from '../src/lab/manifest.js';
-import { containerSpec } from '../src/model/container-spec.js';
 import {
-  benchNodes, byDigest, clearPlan, prepull, registryImage, removeLabelled, say, timedDeploy, waitHttp, type BenchNode,
+  benchNodes, byDigest, clearPlan, prepull, registryImage, removeLabelled, say, timedDeploy, floorStartAll, type BenchNode,
 } from './deploy/common.js';
 import { labFootprint } from './scale/footprint.js';
 import { median, timeRuns, type BenchResult } from './lib.js';
@@ -102,19 +101,10 @@ function labUp(nodes: number): Promise<void> {
 async function floorStart(nodes: readonly BenchNode[], p: Point, image: string): Promise<number> {
   const { apps, replicas } = shape(p);
   const slots = Array.from({ length: apps * replicas }, (_, k) => ({ app: `sc${Math.floor(k / replicas)}`, r: k % replicas, node: nodes[k % nodes.length]! }));
-  const t0 = performance.now();
-  const settled = await Promise.allSettled(slots.map(async (s) => {
-    const spec = containerSpec({ name: `bscale-floor-${s.app}-${s.r}`, app: s.app, plan: 'x', revision: 'x', image, containerPort: 8080, hostIp: s.node.ip, env: {} });
-    spec.Labels = { 'cloudmatrix.bench': 'scale-floor' }; // not a cloudmatrix container: ps and deploys ignore it
-    const c = await s.node.docker.createContainer(spec);
-    await c.start();
-    const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
-    await waitHttp(s.node.ip, port, WAIT);
-  }));
-  const ms = performance.now() - t0;
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return ms;
+  const [key, value] = FLOOR_LABEL.split('=') as [string, string];
+  const floor = await floorStartAll(slots.map((s) => ({ name: `bscale-floor-${s.app}-${s.r}`, app: s.app, node: s.node })), image, [key, value], WAIT);
+  say(`${p.nodes}x${p.containers}: floor: slowest single docker start ${floor.slowestStartMs.toFixed(0)} ms (cloudmatrix's call deadline: 10000 ms)`);
+  return floor.ms;
 }
 
 /** The floor of a read: one container list per node over the local sockets, all at once. */

@@ -17,6 +17,7 @@ import { installImage } from '../../src/images/install.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import { deployPlan, type DeployOptions, type DeployReport } from '../../src/deploy/deploy.js';
 import { repoName, resolveImage, type ImageRef } from '../../src/model/image-ref.js';
+import { containerSpec } from '../../src/model/container-spec.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const say = (line: string) => process.stderr.write(`  ${line}\n`);
@@ -184,6 +185,39 @@ export async function waitHttp(ip: string, port: number, opts: { intervalMs: num
     if (Date.now() > until) throw new Error(`http://${ip}:${port}/ not answering after ${opts.deadlineMs} ms: ${last}`);
     await sleep(opts.intervalMs);
   }
+}
+
+/** One container of a floor: started directly over its node's local socket, not by cloudmatrix. */
+export interface FloorSlot {
+  name: string;
+  app: string;
+  node: BenchNode;
+}
+
+/**
+ * Docker's floor for a deploy: every slot's container created, started and answering on port
+ * 8080, all at once, over the local sockets. Labelled `label` (not a cloudmatrix container: ps and
+ * deploys ignore it; removeLabelled cleans it up). Returns the whole time and the slowest single
+ * `docker start` (the figure to set against cloudmatrix's per-call deadline).
+ */
+export async function floorStartAll(slots: readonly FloorSlot[], image: string, label: [string, string], wait: { intervalMs: number; deadlineMs: number }): Promise<{ ms: number; slowestStartMs: number }> {
+  let slowestStartMs = 0;
+  const t0 = performance.now();
+  // allSettled: a failure still lets every create finish, so the cleanup afterwards sees them all
+  const settled = await Promise.allSettled(slots.map(async (s) => {
+    const spec = containerSpec({ name: s.name, app: s.app, plan: 'x', revision: 'x', image, containerPort: 8080, hostIp: s.node.ip, env: {} });
+    spec.Labels = { [label[0]]: label[1] };
+    const c = await s.node.docker.createContainer(spec);
+    const s0 = performance.now();
+    await c.start();
+    slowestStartMs = Math.max(slowestStartMs, performance.now() - s0);
+    const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
+    await waitHttp(s.node.ip, port, wait);
+  }));
+  const ms = performance.now() - t0;
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { ms, slowestStartMs };
 }
 
 export function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
