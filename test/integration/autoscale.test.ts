@@ -178,7 +178,8 @@ describe('autoscale', () => {
     assert.equal(high.failed, 0, `${high.failed} of ${high.sent} failed: ${high.failures.join('; ')}`);
     const firstNew = Math.min(...[...high.firstSeen].filter(([b]) => b !== first).map(([, t]) => t)) - t0;
     const decided = Date.parse(/^(\S+) autoscale ascale 1 -> /m.exec(watch.output().slice(mark))?.[1] ?? '') - t0;
-    assert.ok((count()?.replicas ?? 0) >= 3, JSON.stringify(count()));
+    // the count is written when the deploy that routed them ends (after its switch, the plan save and the history)
+    assert.ok(await until(() => (count()?.replicas ?? 0) >= 3, 15_000), JSON.stringify(count()));
 
     // A trickle well under the target: the count must come down after the delay, still without a failure.
     const trickle = load(5, 60_000);
