@@ -62,7 +62,7 @@ describe('a node whose dockerd hangs', () => {
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(r.ms < DEADLINE_MS + 10_000, `the deploy took ${r.ms} ms`);
-    assert.match(r.stdout, /node3 is unreachable: node3: docker ping: no answer within 3 s/);
+    assert.match(r.stdout, /node3 is unreachable: node3: docker (ping|list containers): no answer within 3 s/);
     const mine = (await ps(config)).containers.filter((c) => c.app === 'fhung');
     assert.deepEqual(mine.map((c) => c.node).sort(), ['node1', 'node2']);
     assert.equal((await waitForAnswer(HOST, (a) => a.status === 200, 10_000)).status, 200);
