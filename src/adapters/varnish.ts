@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { EnvError, UserError } from '../errors.js';
 import { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type ListCommand, type VarnishVersion } from './varnish/version.js';
 import { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
+import { reloadSplit, type SplitResult } from './varnish/split.js';
+import { atLeast } from './varnish/version.js';
+import type { SplitVcl } from '../model/vcl-split.js';
+import { APP, leftovers, TOP } from '../model/vcl-switch.js';
 
 export { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type VarnishVersion } from './varnish/version.js';
 export { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
+export type { SplitResult } from './varnish/split.js';
 
 export type VclError = { line: number; column: number; message: string; text: string };
 export type CompileResult = { ok: boolean; errors: VclError[] };
-export type VclInfo = { name: string; status: string; state: string; temperature: string; busy: number };
+/** A label (state "label") names its VCL in `label` and how many VCLs `return (vcl())` to it in `refs`; a labelled VCL has `labels`. */
+export type VclInfo = { name: string; status: string; state: string; temperature: string; busy: number; label?: string; refs?: number; labels?: number };
 export type BackendInfo = {
   vcl: string;
   name: string;
@@ -38,6 +44,11 @@ export interface Varnish extends VarnishAdmin {
   compileCheck(vcl: string): Promise<CompileResult>;
   reload(vcl: string): Promise<ReloadResult>;
   rollback(): Promise<string>;
+  /** Varnish 5.0+: `vcl.label` and `return (vcl(LABEL))`, so routing can be one VCL per app. */
+  supportsLabels(): Promise<boolean>;
+  /** Switches to one VCL per app under labels and a dispatch VCL (Varnish 5.0+; see varnish/split.ts). */
+  reloadSplit(split: SplitVcl): Promise<SplitResult>;
+  vclLabel(label: string, name: string): Promise<void>;
 }
 
 export type VarnishOptions = {
@@ -58,6 +69,8 @@ export function createVarnish(opts: VarnishOptions): Varnish {
     compileCheck: check,
     reload: (vcl: string) => reload(admin, vcl, { compile: opts.precheck === false ? undefined : check }),
     rollback: () => rollback(admin),
+    supportsLabels: () => admin.supportsLabels(),
+    reloadSplit: (split: SplitVcl) => reloadSplit(admin, split),
   });
 }
 
@@ -260,6 +273,11 @@ export class VarnishCli implements VarnishAdmin {
     await this.ok(`vcl.use ${vclName(name)}`, `vcl.use ${name}`);
   }
 
+  /** `vcl.label LABEL NAME`: creates the label or moves it (Varnish 5.0+). */
+  async vclLabel(label: string, name: string): Promise<void> {
+    await this.ok(`vcl.label ${vclName(label)} ${vclName(name)}`, `vcl.label ${label} ${name}`);
+  }
+
   async vclDiscard(name: string): Promise<void> {
     await this.ok(`vcl.discard ${vclName(name)}`, `vcl.discard ${name}`);
   }
@@ -298,6 +316,11 @@ export class VarnishCli implements VarnishAdmin {
       this.json.set(cmd, false);
     }
     return { ...(await this.command(`${cmd}${args}`)), json: false };
+  }
+
+  async supportsLabels(): Promise<boolean> {
+    if (!this.sock) await this.command('ping');
+    return atLeast(this.version, 5, 0);
   }
 
   close(): void {
@@ -385,12 +408,15 @@ function jsonPayload(body: string, what: string): unknown[] {
 export function parseVclList(body: string): VclInfo[] {
   return jsonPayload(body, 'vcl.list -j').map((e) => {
     const o = e as Record<string, unknown>;
+    const label = o.label as { name?: unknown; refs?: unknown } | undefined;
     return {
       name: String(o.name),
       status: String(o.status),
       state: String(o.state ?? ''),
       temperature: String(o.temperature ?? ''),
       busy: Number(o.busy ?? 0),
+      ...(label && typeof label === 'object' ? { label: String(label.name), refs: Number(label.refs ?? 0) } : {}),
+      ...(typeof o.labels === 'number' ? { labels: o.labels } : {}),
     };
   });
 }
@@ -466,6 +492,13 @@ export async function reload(
     } catch (err) {
       warnings.push(`could not discard ${v.name}: ${(err as Error).message}`);
     }
+  }
+  if (before.some((v) => v.state === 'label' || TOP.test(v.name) || APP.test(v.name))) {
+    // Back from one VCL per app (labels turned off): its dispatch VCL, then labels and app VCLs go too.
+    const drop = async (n: string) => admin.vclDiscard(n).then(() => discarded.push(n), (err: Error) => warnings.push(`could not discard ${n}: ${err.message}`));
+    for (const n of leftovers(await admin.vclList(), new Set()).routers.filter((r) => TOP.test(r))) await drop(n);
+    const rest = leftovers(await admin.vclList(), new Set());
+    for (const n of [...rest.labels, ...rest.apps]) await drop(n);
   }
   return { changed: true, name, previous: active?.name, discarded, warnings };
 }

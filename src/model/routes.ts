@@ -19,10 +19,11 @@ export function backendOf(c: CloudContainer): RouteBackend {
   return { container: c.name, node: c.node, address: c.address!, port: c.port! };
 }
 
-function routeApp(app: AppSpec, backends: RouteBackend[]): RouteApp {
+function routeApp(plan: string, app: AppSpec, backends: RouteBackend[]): RouteApp {
   const { path, intervalMs, timeoutMs, window, threshold } = app.health;
   return {
     name: app.name,
+    plan,
     hosts: app.hosts,
     paths: app.paths,
     director: app.director,
@@ -58,7 +59,7 @@ export function routingTable(
         overrides.get(key) ??
         containers.filter((c) => c.plan === plan && c.app === app.name && routable(c) && knownGood(c.id)).map(backendOf);
       backends.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : a.container < b.container ? -1 : 1));
-      apps.push(routeApp(app, backends));
+      apps.push(routeApp(plan, app, backends));
     }
   }
   return { apps };

@@ -29,6 +29,8 @@ export type DirectorKind = 'round_robin' | 'fallback' | 'random' | 'hash';
 
 export type RouteApp = {
   name: string;
+  /** the plan the app belongs to: with the name, the app's identity (its VCL label on Varnish 5+) */
+  plan?: string;
   hosts: string[];
   paths: string[];
   director: DirectorKind;

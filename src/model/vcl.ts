@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Mustache from 'mustache';
 import { UserError } from '../errors.js';
-import { EDGE_DEFAULTS, HEALTH_DEFAULTS, ROUTE_TIMEOUT_DEFAULTS, validateRoutingTable, type RouteTimeouts, type RoutingTable } from './routing.js';
+import { EDGE_DEFAULTS, HEALTH_DEFAULTS, ROUTE_TIMEOUT_DEFAULTS, validateRoutingTable, type RouteApp, type RouteTimeouts, type RoutingTable } from './routing.js';
 
 /** The first backend is Varnish's default; it is never routed to. Its prefix is not one of ours. */
 export const PLACEHOLDER_BACKEND = 'cmx_unrouted';
@@ -168,11 +168,7 @@ export function vclView(table: RoutingTable): VclView {
     directors[i]!.members.push({ backend: beIds[k]!, weight: weighted ? real(b.weight ?? 1) : null });
   });
 
-  const select = (i: number): string => {
-    const a = apps[i]!;
-    if (a.director !== 'hash') return `${directorOf(i)}.backend()`;
-    return `${directorOf(i)}.backend(${a.hashBy === 'url' ? 'req.url' : 'client.identity'})`;
-  };
+  const select = (i: number): string => selectExpr(apps[i]!, directorOf(i));
   const hosts = apps.flatMap((a, i) => a.hosts.map((host) => ({ host, app: a.name, select: select(i) })));
   // Longest prefix first, so `/a/b/` wins over `/a/`.
   const paths = apps.flatMap((a, i) => a.paths.map((path) => ({ path, i })));
@@ -193,6 +189,12 @@ export function vclView(table: RoutingTable): VclView {
     retries, maxRetries: MAX_RETRIES, proxyPort: edge.proxyPort, httpsPortSuffix: edge.httpsPort === 443 ? '' : `:${edge.httpsPort}`,
     acmeBackend: ACME_BACKEND, acme: tlsApps.some((a) => a.acme) ? { host: edge.acmeHost, port: String(edge.acmePort) } : null, tlsApps,
   };
+}
+
+/** How a request picks a backend of the app's director. */
+export function selectExpr(app: Pick<RouteApp, 'director' | 'hashBy'>, director: string): string {
+  if (app.director !== 'hash') return `${director}.backend()`;
+  return `${director}.backend(${app.hashBy === 'url' ? 'req.url' : 'client.identity'})`;
 }
 
 /** Backends in director order (fallback's order matters): a retry takes the first healthy one not tried yet. */

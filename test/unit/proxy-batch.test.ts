@@ -8,6 +8,7 @@ function recordingProxy(): { proxy: VarnishRouter; loaded: string[] } {
   const proxy = new VarnishRouter({ varnish: { admin: '127.0.0.1:1', secretFile: '/dev/null', listen: '127.0.0.1:1' } });
   const loaded: string[] = [];
   const fake = {
+    supportsLabels: async () => false,
     reload: async (vcl: string) => {
       await new Promise((r) => setTimeout(r, 20));
       loaded.push(vcl);
@@ -50,9 +51,9 @@ describe('proxy reload batching', () => {
 
   it('fails every caller of a failed reload and goes on with the next', async () => {
     const { proxy, loaded } = recordingProxy();
-    Object.defineProperty(proxy, 'varnish', { value: { reload: async () => { throw new Error('VCL does not compile'); } } });
+    Object.defineProperty(proxy, 'varnish', { value: { supportsLabels: async () => false, reload: async () => { throw new Error('VCL does not compile'); } } });
     await assert.rejects(proxy.apply(table('x')), /does not compile/);
-    Object.defineProperty(proxy, 'varnish', { value: { reload: async (v: string) => (loaded.push(v), { changed: true, name: 'ok', discarded: [], warnings: [] }) } });
+    Object.defineProperty(proxy, 'varnish', { value: { supportsLabels: async () => false, reload: async (v: string) => (loaded.push(v), { changed: true, name: 'ok', discarded: [], warnings: [] }) } });
     await proxy.apply(table('y'));
     assert.deepEqual(loaded, ['y']);
   });

@@ -303,10 +303,18 @@ for (const f of fixtures) {
 
 test('plain lists: a discarded busy VCL, labels, a forced-sick backend; garbage is an error', () => {
   assert.deepEqual(
-    parsePlainVclList('discarded  auto/cooling       3 cmx_1_abcdef01\navailable   auto    warm         0    lbl -> cmx_2_abcdef02\n'),
+    parsePlainVclList(
+      'discarded  auto/cooling       3 cmx_1_abcdef01\navailable   auto    warm         0    lbl -> cmx_2_abcdef02\n' +
+        "available  label/warm        0 cmx-p-web -> cmxa_1_abcdef03 (2 return(vcl)'s)\n" +
+        'available  auto/warm         0 cmxa_1_abcdef03 (1 label)\n' +
+        'available\tauto\twarm\t0\tcmxa_2_abcdef04\t<-\t(2 labels)\n',
+    ),
     [
       { name: 'cmx_1_abcdef01', status: 'discarded', state: 'auto', temperature: 'cooling', busy: 3 },
-      { name: 'lbl', status: 'available', state: 'auto', temperature: 'warm', busy: 0 },
+      { name: 'lbl', status: 'available', state: 'auto', temperature: 'warm', busy: 0, label: 'cmx_2_abcdef02', refs: 0 },
+      { name: 'cmx-p-web', status: 'available', state: 'label', temperature: 'warm', busy: 0, label: 'cmxa_1_abcdef03', refs: 2 },
+      { name: 'cmxa_1_abcdef03', status: 'available', state: 'auto', temperature: 'warm', busy: 0, labels: 1 },
+      { name: 'cmxa_2_abcdef04', status: 'available', state: 'auto', temperature: 'warm', busy: 0, labels: 2 },
     ],
   );
   const b = parsePlainBackendList('Backend name                   Admin      Probe\nv.be__a probe      Healthy 3/3\nv.be__b sick      Healthy 3/3\n');

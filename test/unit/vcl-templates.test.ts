@@ -19,7 +19,7 @@ test('the shipped templates: main plus every other *.vcl.mustache as a partial b
   const t = readVclTemplates();
   assert.equal(t.source, DEFAULT_TEMPLATES_DIR);
   assert.match(t.main, /^vcl 4\.0;/);
-  assert.deepEqual(Object.keys(t.partials).sort(), ['backends', 'directors', 'errors', 'host-tree', 'retry', 'routing']);
+  assert.deepEqual(Object.keys(t.partials).sort(), ['app', 'backends', 'delivery', 'directors', 'errors', 'forwarded', 'host-tree', 'retry', 'routing', 'top', 'top-host-tree']);
   assert.equal(readVclTemplates(), t, 'unchanged files are not read again');
 });
 

@@ -18,7 +18,15 @@ export function parsePlainVclList(body: string): VclInfo[] {
     const busyAt = t.findIndex((w, i) => i > 0 && /^\d+$/.test(w));
     if (!STATUSES.has(t[0]!) || busyAt < 0 || !t[busyAt + 1]) throw new EnvError(`varnish vcl.list: unexpected line: ${line.slice(0, 200)}`);
     const [state = '', temperature = ''] = t.slice(1, busyAt).join('/').split('/');
-    out.push({ name: t[busyAt + 1]!, status: t[0]!, state, temperature, busy: Number(t[busyAt]) });
+    // After the name: "-> VCL (N return(vcl)'s)" for a label, "(N labels)" or "<- (N labels)" for a labelled VCL.
+    const rest = t.slice(busyAt + 2).join(' ');
+    const label = /^->\s*(\S+)(?:\s*\((\d+) return\(vcl\))?/.exec(rest);
+    const labels = /^(?:<-\s*)?\((\d+) labels?\)/.exec(rest);
+    out.push({
+      name: t[busyAt + 1]!, status: t[0]!, state, temperature, busy: Number(t[busyAt]),
+      ...(label ? { label: label[1]!, refs: Number(label[2] ?? 0) } : {}),
+      ...(labels ? { labels: Number(labels[1]) } : {}),
+    });
   }
   return out;
 }
