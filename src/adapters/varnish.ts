@@ -69,7 +69,6 @@ export function createVarnish(opts: VarnishOptions): Varnish {
     compileCheck: check,
     reload: (vcl: string) => reload(admin, vcl, { compile: opts.precheck === false ? undefined : check }),
     rollback: () => rollback(admin),
-    supportsLabels: () => admin.supportsLabels(),
     reloadSplit: (split: SplitVcl) => reloadSplit(admin, split),
   });
 }

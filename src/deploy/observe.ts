@@ -89,8 +89,12 @@ export async function liveRoutes(config: Config, plans: readonly NamedPlan[], co
   const varnish = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile, varnishd: config.varnish.varnishd });
   let live: Awaited<ReturnType<typeof varnish.backendList>> = [];
   try {
-    const active = (await varnish.vclList()).find((v) => v.status === 'active')?.name;
-    live = (await varnish.backendList()).filter((b) => !active || b.vcl === active);
+    const vcls = await varnish.vclList();
+    const active = vcls.find((v) => v.status === 'active')?.name;
+    // One VCL per app (Varnish 5.0+): the backends live in the VCLs the labels point at, not in the active one.
+    const routing = new Set([active, ...vcls.filter((v) => v.status !== 'discarded' && v.state === 'label').map((v) => v.label)]);
+    const labelled = routing.size > 1;
+    live = (await varnish.backendList(labelled ? '*.*' : '*')).filter((b) => !active || routing.has(b.vcl));
   } finally {
     varnish.close();
   }
