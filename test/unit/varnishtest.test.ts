@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { varnishdsUnderTest, type Varnishd } from '../../src/adapters/varnish/builds.js';
 import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
+import { renderSplitVcl } from '../../src/model/vcl-split.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
 const VTC_DIR = fileURLToPath(new URL('../varnishtest/', import.meta.url));
@@ -82,10 +83,26 @@ function freePort(): Promise<number> {
   });
 }
 
-function vclForVarnishtest(table: RoutingTable): string {
-  return renderVcl(table, readVclTemplates())
+const toServers = (vcl: string): string =>
+  vcl
     .replace(/\.host = "192\.0\.2\.(\d+)";/g, '.host = "${s$1_addr}";')
     .replace(/\.port = "1(\d{3})";/g, (_, n: string) => `.port = "\${s${Number(n)}_port}";`);
+
+function vclForVarnishtest(table: RoutingTable): string {
+  return toServers(renderVcl(table, readVclTemplates()));
+}
+
+/**
+ * The same case with one VCL per app under labels (Varnish 5.0+): `-vcl` loads and uses each app's
+ * VCL (varnishtest names them vcl1, vcl2...), `vcl.label` names it, and the dispatch VCL comes last
+ * and stays active. Backends then live in the app VCLs, so health is set by `*.name`.
+ */
+function labelledVarnishtest(vtc: string, table: RoutingTable): string {
+  const split = renderSplitVcl(table, readVclTemplates())!;
+  const steps = split.apps.map((a, i) => `-vcl {${toServers(a.vcl)}} -cliok "vcl.label ${a.label} vcl${i + 1}"`);
+  return vtc
+    .replace('-vcl {@CMX_VCL@}', () => [...steps, `-vcl {${split.top.vcl}}`].join(' '))
+    .replace(/backend\.set_health be__/g, 'backend.set_health *.be__');
 }
 
 /**
@@ -117,9 +134,10 @@ for (const v of found) describe(`varnishtest: the rendered VCL against mock back
   it('every .vtc case has a scenario', () => {
     assert.deepEqual(files.map((f) => f.slice(0, -4)).sort(), Object.keys(scenarios).sort());
   });
-  for (const file of files) {
+  const modes = !v.version || v.version.major >= 5 ? (['single VCL', 'one VCL per app'] as const) : (['single VCL'] as const);
+  for (const file of files) for (const mode of modes) {
     const name = file.slice(0, -4);
-    it(name, async () => {
+    it(mode === 'single VCL' ? name : `${name} (${mode})`, async () => {
       let table = scenarios[name];
       assert.ok(table, `no scenario for ${file}`);
       let vtc = readFileSync(join(VTC_DIR, file), 'utf8');
@@ -132,11 +150,12 @@ for (const v of found) describe(`varnishtest: the rendered VCL against mock back
       const dir = mkdtempSync(join(tmpdir(), 'cmx-vtc-'));
       try {
         const out = join(dir, file);
-        writeFileSync(out, vtcDialect(v, vtc).replace('-vcl {@CMX_VCL@}', () => `-vcl {${vclForVarnishtest(table)}}`));
+        const text = mode === 'single VCL' ? vtcDialect(v, vtc).replace('-vcl {@CMX_VCL@}', () => `-vcl {${vclForVarnishtest(table)}}`) : labelledVarnishtest(vtcDialect(v, vtc), table);
+        writeFileSync(out, text);
         const r = await varnishtest(v, out);
         const lines = r.output.split('\n').filter((l) => !/^\*+ +(v1 +(CLI|debug|vsl)|dT)/.test(l));
         const first = Math.max(0, lines.findIndex((l) => l.startsWith('----')));
-        assert.equal(r.code, 0, `varnish ${v.label}: varnishtest ${file} failed:\n${lines.slice(Math.max(0, first - 15), first + 3).join('\n')}`);
+        assert.equal(r.code, 0, `varnish ${v.label}: varnishtest ${file} (${mode}) failed:\n${lines.slice(Math.max(0, first - 15), first + 3).join('\n')}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
