@@ -458,7 +458,12 @@ export async function reload(
   const all = await admin.vclList();
   const before = all.filter((v) => v.status !== 'discarded');
   const active = before.find((v) => v.status === 'active');
-  if (active && OURS.exec(active.name)?.[2] === hash) return { changed: false, name: active.name, discarded: [], warnings: [] };
+  if (active && OURS.exec(active.name)?.[2] === hash) {
+    // Unchanged, but a dispatch VCL busy at the last switch may have let go of its labels since.
+    const r: ReloadResult = { changed: false, name: active.name, discarded: [], warnings: [] };
+    if (hasSplitLeftovers(before)) await dropSplitLeftovers(admin, r);
+    return r;
+  }
 
   let name = before.find((v) => v.status !== 'active' && OURS.exec(v.name)?.[2] === hash)?.name;
   if (!name) {
@@ -481,25 +486,36 @@ export async function reload(
     await admin.vclUse(name);
   }
 
-  const discarded: string[] = [];
-  const warnings: string[] = [];
+  const result: ReloadResult = { changed: true, name, previous: active?.name, discarded: [], warnings: [] };
   for (const v of before) {
     if (!OURS.test(v.name) || v.name === name || v.name === active?.name) continue;
     try {
       await admin.vclDiscard(v.name);
-      discarded.push(v.name);
+      result.discarded.push(v.name);
     } catch (err) {
-      warnings.push(`could not discard ${v.name}: ${(err as Error).message}`);
+      result.warnings.push(`could not discard ${v.name}: ${(err as Error).message}`);
     }
   }
-  if (before.some((v) => v.state === 'label' || TOP.test(v.name) || APP.test(v.name))) {
-    // Back from one VCL per app (labels turned off): its dispatch VCL, then labels and app VCLs go too.
-    const drop = async (n: string) => admin.vclDiscard(n).then(() => discarded.push(n), (err: Error) => warnings.push(`could not discard ${n}: ${err.message}`));
-    for (const n of leftovers(await admin.vclList(), new Set()).routers.filter((r) => TOP.test(r))) await drop(n);
-    const rest = leftovers(await admin.vclList(), new Set());
-    for (const n of [...rest.labels, ...rest.apps]) await drop(n);
-  }
-  return { changed: true, name, previous: active?.name, discarded, warnings };
+  if (hasSplitLeftovers(before)) await dropSplitLeftovers(admin, result);
+  return result;
+}
+
+const hasSplitLeftovers = (list: readonly VclInfo[]): boolean => list.some((v) => v.state === 'label' || TOP.test(v.name) || APP.test(v.name));
+
+/**
+ * Back from one VCL per app (labels turned off, or Varnish replaced by 4.1): its dispatch VCLs,
+ * then the labels and app VCLs nothing refers to any more. A dispatch VCL discarded while busy
+ * holds its labels until its last request ends: the next reload takes them.
+ */
+async function dropSplitLeftovers(admin: VarnishAdmin, result: ReloadResult): Promise<void> {
+  const drop = async (n: string) =>
+    admin.vclDiscard(n).then(
+      () => void result.discarded.push(n),
+      (err: Error) => void result.warnings.push(`could not discard ${n}: ${err.message}`),
+    );
+  for (const n of leftovers(await admin.vclList(), new Set()).routers.filter((r) => TOP.test(r))) await drop(n);
+  const rest = leftovers(await admin.vclList(), new Set());
+  for (const n of [...rest.labels, ...rest.apps]) await drop(n);
 }
 
 /** Switches back to the newest loaded cloudmatrix VCL that is not active; returns its name. */

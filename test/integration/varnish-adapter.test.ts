@@ -11,6 +11,7 @@ import { checkCcCommand, createVarnish, VarnishCli, VclCompileError, type Varnis
 import { varnishdsUnderTest } from '../../src/adapters/varnish/builds.js';
 import { DEFAULT_TEMPLATES_DIR, readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl as render, type VclTemplates } from '../../src/model/vcl.js';
+import { renderSplitVcl, vclHash8 } from '../../src/model/vcl-split.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
 // A private varnishd on loopback, with node:http backends in this process, once per Varnish under
@@ -219,6 +220,92 @@ for (const v of found) describe(`Varnish adapter against a private varnishd [var
     assert.equal(await varnish.rollback(), prev);
     assert.equal((await varnish.vclList()).find((v) => v.status === 'active')!.name, prev);
     assert.equal((await get(httpPort, 'alpha.test')).status, 200);
+  });
+
+  const labels = !!v.version && v.version.major >= 5;
+  const split = (t: RoutingTable) => renderSplitVcl(t, readVclTemplates())!;
+  const noLabels = labels ? false : `varnish ${v.label} has no VCL labels: the single VCL only`;
+  const appHealth = async (pattern: string) => (await varnish.backendList(pattern)).filter((b) => b.vcl !== 'boot');
+
+  it('one VCL per app under labels routes like the single VCL; a switch compiles only the app it touches, untouched apps keep their probes\' health', { skip: noLabels }, async () => {
+    assert.equal(await varnish.supportsLabels(), true);
+    const r = await varnish.reloadSplit(split(table));
+    assert.deepEqual(r.apps, ['alpha', 'beta', 'gamma']);
+    const a = await get(httpPort, 'alpha.test', '/x');
+    assert.equal(a.status, 200);
+    assert.equal(a.headers['x-cloudmatrix-app'], 'alpha');
+    assert.match(String(a.headers['x-cloudmatrix-backend']), /^be__alpha__node[12]__\d+$/);
+    assert.equal((await get(httpPort, 'BETA.test:80')).body, 'b3');
+    const unknown = await get(httpPort, 'nobody.test');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers['x-cloudmatrix-app'], undefined);
+    assert.match(unknown.body, /404 Unknown host/);
+    // gamma's node1 is dead (an earlier case): its probe in gamma's own VCL turns it sick.
+    let sick = false;
+    for (let i = 0; i < 50 && !sick; i++) {
+      await sleep(100);
+      sick = (await appHealth('*.be__gamma__node1__*')).some((b) => !b.healthy);
+    }
+    assert.ok(sick, 'gamma node1 turned sick within 5 s');
+    const t = structuredClone(table);
+    t.apps[1]!.backends = [{ container: 'beta-9', node: 'node1', address: '127.0.0.1', port: servers[0]!.port }];
+    const r2 = await varnish.reloadSplit(split(t));
+    assert.deepEqual(r2.apps, ['beta']);
+    assert.equal(r2.name, r.name, 'the dispatch VCL did not change');
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b1');
+    assert.ok((await appHealth('*.be__gamma__node1__*')).every((b) => !b.healthy), 'gamma was not reloaded: still sick');
+    assert.equal((await varnish.reloadSplit(split(t))).changed, false);
+    table = t;
+  });
+
+  it('a VCL that does not compile in the middle of a multi-app switch changes nothing', { skip: noLabels }, async () => {
+    const before = (await varnish.vclList()).filter((x) => x.status !== 'discarded');
+    const t = structuredClone(table);
+    t.apps[0]!.hosts.push('alpha2.test');
+    t.apps[1]!.backends = [{ container: 'beta-8', node: 'node1', address: '127.0.0.1', port: servers[1]!.port }];
+    t.apps[2]!.backends.reverse();
+    const s = split(t);
+    const bad = s.apps[1]!.vcl.replace('call cmx_tls_host;', 'call cmx_tls_host');
+    s.apps[1] = { ...s.apps[1]!, vcl: bad, hash: vclHash8(bad) };
+    await assert.rejects(varnish.reloadSplit(s), (err: Error) => err instanceof VclCompileError && /^app beta \(label cmx-default-beta\): VCL does not compile: line \d+/.test(err.message));
+    assert.deepEqual((await varnish.vclList()).filter((x) => x.status !== 'discarded'), before);
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b1');
+    assert.equal((await get(httpPort, 'alpha2.test')).status, 404);
+  });
+
+  it('an app removed: no longer routed, its label and VCL go once no dispatch VCL refers to them; back to the single VCL leaves none', { skip: noLabels }, async () => {
+    const t = structuredClone(table);
+    t.apps.pop();
+    await varnish.reloadSplit(split(t));
+    assert.equal((await get(httpPort, 'gamma.test')).status, 404);
+    // A discarded dispatch VCL still referenced by a worker thread holds the label: Varnish lets go
+    // of it when that worker takes new work (or after 60 s idle), and a later switch takes it.
+    const poke = (tag: string) => Promise.all(Array.from({ length: 8 }, (_, k) => get(httpPort, 'alpha.test', `/${tag}-${k}`)));
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      await poke(`r${i}`);
+      await varnish.reloadSplit(split(t));
+      gone = !(await varnish.vclList()).some((x) => x.name === 'cmx-default-gamma');
+      if (!gone) await sleep(100);
+    }
+    assert.ok(gone, 'the label of the removed app is discarded within 10 s');
+    const names = (await varnish.vclList()).filter((x) => x.status !== 'discarded').map((x) => x.name);
+    assert.equal(names.filter((n) => n.startsWith('cmxa_')).length, 2, names.join(' '));
+    assert.equal(names.filter((n) => n.startsWith('cmxt_')).length, 1, names.join(' '));
+    const back = await varnish.reload(renderVcl(t));
+    assert.equal(back.changed, true);
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b1');
+    // The dispatch VCL may still be busy in a worker: a request lets go of it, the next (no-op) reload takes the rest.
+    const splitLeft = async () => (await varnish.vclList()).filter((x) => x.status !== 'discarded').map((x) => x.name).filter((n) => /^cmx(a_|t_|-)/.test(n));
+    let left = await splitLeft();
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await poke(`back${i}`);
+      assert.equal((await varnish.reload(renderVcl(t))).changed, false);
+      left = await splitLeft();
+      if (left.length) await sleep(100);
+    }
+    assert.deepEqual(left, [], 'no app VCL or label left within 10 s');
+    table = t;
   });
 
   it('a wrong secret is refused without echoing it', async () => {
