@@ -31,14 +31,20 @@ const PLAN = `apps:
     health: { path: /, interval: 1s, timeout: 500ms, window: 3, threshold: 2 }
 `;
 
-async function loadedCloudmatrixVcls(): Promise<number> {
+/** Loaded (not discarded) VCLs of ours by kind: single VCLs, dispatch VCLs, app VCLs, labels. */
+async function loadedCloudmatrixVcls(): Promise<{ single: number; tops: number; apps: number; labels: number }> {
   const v = createVarnish({ admin: config.varnish.admin, secretFile: config.varnish.secretFile });
   try {
-    return (await v.vclList()).filter((x) => x.name.startsWith('cmx_') && x.status !== 'discarded').length;
+    const names = (await v.vclList()).filter((x) => x.status !== 'discarded').map((x) => x.name);
+    const count = (re: RegExp) => names.filter((n) => re.test(n)).length;
+    return { single: count(/^cmx_/), tops: count(/^cmxt_/), apps: count(/^cmxa_/), labels: count(/^cmx-/) };
   } finally {
     v.close();
   }
 }
+
+/** The templates the reload renders: the single VCL (4.1) or one VCL per app and the dispatch VCL (5.0+). */
+const RENDERED = ['main.vcl.mustache', 'app.vcl.mustache', 'top.vcl.mustache'];
 
 async function stopContainers(app: string, count: number): Promise<string[]> {
   const ps = JSON.parse((await cli(['ps', '--json'])).stdout);
@@ -113,7 +119,7 @@ describe('update-proxy against the lab\'s Varnish', () => {
   it('keeps the active VCL when a template edit breaks it, and traffic flows', async () => {
     const templates = join(dir, 'templates');
     cpSync('vcl-templates', templates, { recursive: true });
-    appendFileSync(join(templates, 'main.vcl.mustache'), '\nsub vcl_recv { this is not vcl }\n');
+    for (const f of RENDERED) appendFileSync(join(templates, f), '\nsub vcl_recv { this is not vcl }\n');
     const r = await cli(['update-proxy', '--templates', templates]);
     assert.equal(r.code, 1, 'a template that renders VCL Varnish rejects is no bad input of the user: exit 1');
     assert.match(r.stderr, /does not compile/);
@@ -121,17 +127,20 @@ describe('update-proxy against the lab\'s Varnish', () => {
     assert.equal((await viaVarnish('upa.matrix.test')).status, 200);
   });
 
-  it('leaves at most 2 cloudmatrix VCLs loaded after 50 reloads', async () => {
-    const original = readFileSync('vcl-templates/main.vcl.mustache', 'utf8');
+  it('leaves at most 2 routing VCLs and one VCL per app label loaded after 50 reloads', async () => {
+    const original = Object.fromEntries(RENDERED.map((f) => [f, readFileSync(`vcl-templates/${f}`, 'utf8')]));
     for (let i = 0; i < 50; i++) {
       // Templates are read once per dir, so each reload gets its own (slightly different) copy.
       const templates = join(dir, `templates-${i}`);
       cpSync('vcl-templates', templates, { recursive: true });
-      writeFileSync(join(templates, 'main.vcl.mustache'), `${original}\n# reload ${i}\n`);
+      for (const f of RENDERED) writeFileSync(join(templates, f), `${original[f]}\n# reload ${i}\n`);
       const r = await updateProxy(config, undefined, { templates });
       assert.equal(r.changed, true);
     }
-    assert.ok((await loadedCloudmatrixVcls()) <= 2);
+    const loaded = await loadedCloudmatrixVcls();
+    // Each app VCL is held by its label, nothing more; at most the active and the previous router.
+    assert.ok(loaded.single + loaded.tops <= 2, JSON.stringify(loaded));
+    assert.ok(loaded.apps <= loaded.labels, JSON.stringify(loaded));
     await updateProxy(config, undefined, {});
     assert.equal((await viaVarnish('upa.matrix.test')).status, 200);
   });
