@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import type { LabManifest } from '../../src/lab/manifest.js';
-import { acquireLock } from '../../src/adapters/store/lock.js';
+import { acquireLock, readHolder } from '../../src/adapters/store/lock.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import { ensureLab } from './helpers/lab.js';
 import { cli, sh } from './helpers/exec.js';
@@ -181,10 +182,25 @@ describe('deploy-plan', () => {
     } finally {
       lock.release();
     }
+    // A real deploy holding the lock: stopped (SIGSTOP) once it holds it, so the second one surely meets it.
     writePlan('cloud/simplewebapp2:1.0');
-    const [a, b] = await Promise.all([cli(['deploy-plan', planFile]), new Promise((r) => setTimeout(r, 700)).then(() => cli(['deploy-plan', planFile]))]);
-    assert.deepEqual([a.code, b.code].sort(), [0, 1], `${a.stderr} ${b.stderr}`);
-    assert.match(a.stderr + b.stderr, /another deploy holds the lock/);
+    const first = spawn(process.execPath, ['bin/cloudmatrix.js', 'deploy-plan', planFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let firstErr = '';
+    first.stderr.on('data', (d) => (firstErr += d));
+    const firstExit = new Promise<number | null>((done) => first.on('exit', (code) => done(code)));
+    try {
+      const lockPath = join(config.stateDir, 'deploy.lock');
+      const deadline = Date.now() + 30_000;
+      while (readHolder(lockPath)?.pid !== first.pid && Date.now() < deadline && first.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(readHolder(lockPath)?.pid, first.pid, `the first deploy took the lock: ${firstErr}`);
+      first.kill('SIGSTOP');
+      const second = await cli(['deploy-plan', planFile]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, new RegExp(`another deploy holds the lock: pid ${first.pid} `));
+    } finally {
+      first.kill('SIGCONT');
+    }
+    assert.equal(await firstExit, 0, firstErr);
   });
 
   it('scales down and removes apps dropped from the plan', async () => {
