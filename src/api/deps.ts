@@ -8,6 +8,7 @@ import type { CertRow } from '../tls/list.js';
 import type { UserStore } from '../adapters/store/users.js';
 import type { Plan } from '../model/plan.js';
 import type { Principal } from '../model/users/permissions.js';
+import type { SeriesView } from './series-sampler.js';
 
 /** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
 export interface NodeView {
@@ -55,6 +56,8 @@ export interface ApiDeps {
   history(): Promise<DeployRecord[]>;
   /** absent: no autoscale metrics */
   autoscale?(): Promise<AutoscaleView>;
+  /** the dashboard's traffic charts, cut to the apps `visible` says; absent: no sampler runs (only serve has one) */
+  series?(visible: (app: string) => boolean): Promise<SeriesView>;
   /** absent: no certificate metrics (no tls in the config) */
   certs?(): Promise<CertRow[]>;
   /** an app's logs, checked (UnknownApp, unknown node) before anything streams; absent: no logs route */

@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import type { Jobs } from './jobs.js';
 import { parseListen, readTokenIfSet } from './listen.js';
 import { liveDeps } from './live-deps.js';
+import { liveSeriesSampler } from './series-live.js';
 import type { ApiMetrics } from './metrics.js';
 
 const SHUTDOWN_WAIT_MS = 90_000;
@@ -38,7 +39,10 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   if (token === null && !new UserStore(config.stateDir).list().some((u) => u.role === 'admin')) {
     throw new UserError('config api.tokenFile is not set and there is no admin user: nobody could sign in (cloudmatrix user add NAME --role admin)');
   }
-  const app = createApp(liveDeps(config, token, opts.version, log), { defaultMetrics: true, accessLog: true });
+  const deps = liveDeps(config, token, opts.version, log);
+  const sampler = liveSeriesSampler(config, deps, { log });
+  deps.series = (visible) => sampler.view(visible);
+  const app = createApp(deps, { defaultMetrics: true, accessLog: true });
   const server = app.listen(port, host);
   await listening(server, host, port);
   const addr = server.address() as AddressInfo;
@@ -47,6 +51,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token: ${tokens})`);
   const stopWatching = new AbortController();
   let watching: Promise<void> = Promise.resolve();
+  const sampling = sampler.run(stopWatching.signal).catch((err: Error) => log(`series: stopped: ${err.message}`));
   if (opts.watchMs !== null) {
     const metrics = app.locals.metrics as ApiMetrics;
     const watcher = new Watcher(config, {
@@ -65,7 +70,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
       const until = Date.now() + SHUTDOWN_WAIT_MS;
       while (jobs.running().length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
       server.closeAllConnections();
-      await watching;
+      await Promise.all([watching, sampling]);
       resolve();
     };
     process.once('SIGINT', () => void stop('SIGINT'));

@@ -48,7 +48,7 @@ export function routeRule(method: string, path: string): RouteRule {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (read && (p === '/api/info' || p === '/api/me')) return { need: 'signed-in' };
   if (m === 'POST' && p === '/api/plans/check') return { need: 'signed-in' };
-  if (read && ['/api/apps', '/api/routes', '/api/deploys', '/api/images'].includes(p)) return { need: 'filtered' };
+  if (read && ['/api/apps', '/api/routes', '/api/deploys', '/api/images', '/api/series'].includes(p)) return { need: 'filtered' };
   if (read && /^\/api\/deploys\/[^/]+(\/events)?$/.test(p)) return { need: 'job' };
   if (m === 'POST' && p === '/api/deploys') return { need: 'plan-deploy' };
   const app = APP_SEGMENT.exec(p);
