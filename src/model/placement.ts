@@ -53,10 +53,11 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byContainer = (a: RunningContainer, b: RunningContainer): number => cmp(a.name, b.name) || cmp(a.id, b.id);
 
 /** Why a container of the app cannot stay where it is, or null when it may. */
-function unfit(c: RunningContainer, node: LiveNode | undefined, allowed: boolean, revision: string): StopReason | null {
+function unfit(c: RunningContainer, node: LiveNode | undefined, allowed: boolean, revision: string, cordoned: boolean): StopReason | null {
   if (!node) return 'node-gone';
   if (!node.reachable) return 'node-unreachable';
   if (!allowed) return 'not-allowed';
+  if (cordoned) return 'cordoned';
   if (c.state !== 'running') return 'not-running';
   if (c.knownGood === false) return 'orphan';
   if (c.revision !== revision) return 'outdated';
@@ -91,19 +92,28 @@ function shortfallOf(app: AppSpec, room: number, need: Resources, free: (Resourc
   return { app: app.name, replicas: app.replicas, room, dimension, need: need[key], mostFree: known.length ? Math.max(...known) : null };
 }
 
+/**
+ * An app with volumes that may run on this one node only (its pin, or a one-node `nodes:`): a
+ * cordon does not take it down; `node drain` moves it (--move-stateful) or refuses.
+ */
+function pinnedThere(app: AppSpec, n: LiveNode): boolean {
+  return app.volumes !== undefined && app.nodes?.length === 1 && app.nodes[0]!.toLowerCase() === n.name.toLowerCase();
+}
+
 function placeApp(
   app: AppSpec, revision: string, mine: RunningContainer[], nodes: Map<string, LiveNode>, load: Map<string, number>,
   used: Map<string, Resources>, warnings: string[], shortfalls: Shortfall[],
 ): AppPlacement {
   const allowed = app.nodes ? new Set(app.nodes.map((n) => n.toLowerCase())) : null;
   const isAllowed = (n: LiveNode) => allowed === null || allowed.has(n.name.toLowerCase());
-  const eligible = [...nodes.values()].filter((n) => n.reachable && isAllowed(n));
+  const isCordoned = (n: LiveNode) => n.cordoned === true && !pinnedThere(app, n);
+  const eligible = [...nodes.values()].filter((n) => n.reachable && isAllowed(n) && !isCordoned(n));
   const cap = app.hostPort !== undefined ? 1 : app.maxPerNode;
   const out: AppPlacement = { app, revision, keep: [], start: [], stop: [] };
   const keepable = new Map<string, RunningContainer[]>();
   for (const c of [...mine].sort(byContainer)) {
     const node = nodes.get(c.node);
-    const reason = unfit(c, node, node !== undefined && isAllowed(node), revision);
+    const reason = unfit(c, node, node !== undefined && isAllowed(node), revision, node !== undefined && isCordoned(node));
     if (reason) out.stop.push({ container: c, reason });
     else {
       const list = keepable.get(c.node);
@@ -143,6 +153,7 @@ function placeApp(
  * Where each app's replicas go: spread evenly over the reachable nodes it may use, at most
  * maxPerNode (1 with a fixed host port) per node, keeping containers that already match.
  * Deterministic: apps by name, nodes by held containers, then load, then name.
+ * A cordoned node (drained) gets nothing new, and what runs there is stopped once placed elsewhere.
  *
  * Resources: a replica of an app with `resources` goes only where the node's capacity, less what
  * the other cloudmatrix containers there reserve, holds it. This plan's own containers do not count:

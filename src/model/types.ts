@@ -33,6 +33,8 @@ export interface LiveNode {
   reachable: boolean;
   /** memory and CPUs (docker info), when asked; apps with resources are placed only on nodes that have it */
   capacity?: Resources;
+  /** drained (cloudmatrix node drain): nothing new is placed there, and what runs there moves away */
+  cordoned?: boolean;
 }
 
 export type StopReason =
@@ -43,7 +45,8 @@ export type StopReason =
   | 'not-allowed'
   | 'not-running'
   | 'orphan'
-  | 'excess';
+  | 'excess'
+  | 'cordoned';
 
 export interface StartAction {
   kind: 'start';

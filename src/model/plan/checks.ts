@@ -1,6 +1,7 @@
 import { HOSTNAME } from './fields.js';
 import { checkStateful } from './stateful-checks.js';
 import { checkWorker } from './worker-checks.js';
+import { checkJob } from './job-checks.js';
 import { planError, type AppSpec, type PathSegment, type PlanError, type PlanSource } from './types.js';
 
 /** What the file said explicitly, as opposed to defaults. */
@@ -14,6 +15,8 @@ export interface Written {
   health?: string[];
   /** port: given (without it, an app with a command is a worker) */
   port?: boolean;
+  replicas?: boolean;
+  volumes?: boolean;
 }
 
 type Report = (path: PathSegment[], message: string) => void;
@@ -41,6 +44,7 @@ function checkApp(app: AppSpec, written: Written, bad: Report): void {
   }
   checkReplicaRange(app, at, bad);
   checkWorker(app, written, bad);
+  checkJob(app, written, bad);
   checkSecrets(app, at, bad);
   if (app.nodes?.length === 0) bad(at('nodes'), 'an empty list allows no node at all; leave nodes out to allow every node');
   const seen = new Set<string>();

@@ -18,6 +18,7 @@ export const DIRECTORS = ['round_robin', 'fallback', 'random', 'hash'] as const;
 export const HASH_BY = ['client', 'url'] as const;
 export const HTTPS_MODES = ['redirect', 'allow'] as const;
 export const EXPOSE_MODES = ['http', 'tcp'] as const;
+export const CONCURRENCY = ['forbid', 'allow'] as const;
 export const DEFAULT_BACKUP_KEEP = 5;
 export const DEFAULT_DOMAIN = 'matrix.test';
 export const DEFAULT_PORT = 8080;
@@ -60,6 +61,8 @@ export const MESSAGES = {
   mountPath: 'expected an absolute path in the container like /data (not /, no "..")',
   expose: `expected one of ${EXPOSE_MODES.join(', ')}`,
   backupKeep: 'expected a whole number 1-1000',
+  schedule: 'expected a cron schedule in quotes, like "*/15 * * * *"',
+  concurrency: `expected one of ${CONCURRENCY.join(', ')}`,
   list: 'expected a list',
   map: 'expected a map',
 } as const;

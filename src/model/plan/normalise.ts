@@ -9,7 +9,8 @@ import type { AppSpec, TimeoutsSpec } from './types.js';
  * either still gets the default port 8080, as every plan before workers did).
  */
 export function isWorker(raw: RawApp, portWritten: boolean): boolean {
-  return raw.port === 'none' || (!portWritten && (raw.command !== undefined || raw.entrypoint !== undefined));
+  // A job (schedule) publishes nothing either.
+  return raw.port === 'none' || (!portWritten && (raw.command !== undefined || raw.entrypoint !== undefined || raw.schedule !== undefined));
 }
 
 /** An app as the schema passed it, with the defaults that depend on its name and the domain. */
@@ -64,6 +65,10 @@ export function normaliseApp(name: string, raw: RawApp, domain: string, portWrit
     app.volumes = raw.volumes;
     app.backupKeep = raw.backup?.keep ?? DEFAULT_BACKUP_KEEP;
   }
+  if (raw.schedule !== undefined) {
+    app.schedule = raw.schedule.trim();
+    app.concurrency = raw.concurrency ?? 'forbid';
+  } else if (raw.concurrency !== undefined) app.concurrency = raw.concurrency;
   if (typeof raw.replicas !== 'number') app.replicaRange = { min: raw.replicas.min, max: raw.replicas.max };
   if (raw.autoscale !== undefined) {
     const a = raw.autoscale;

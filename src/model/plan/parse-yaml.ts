@@ -28,6 +28,7 @@ function writtenOf(raw: unknown, name: string): Written {
   return {
     hosts: app.hosts !== undefined, hashBy: app.hashBy !== undefined, maxPerNode: app.maxPerNode !== undefined, backup: app.backup !== undefined,
     health: isObj(app.health) ? Object.keys(app.health) : [], port: app.port !== undefined,
+    replicas: app.replicas !== undefined, volumes: app.volumes !== undefined,
   };
 }
 

@@ -3,9 +3,10 @@ import { parseReference } from '../image-ref.js';
 import {
   APP_NAME, DEFAULT_AUTOSCALE, DEFAULT_DOMAIN, DEFAULT_HEALTH, DEFAULT_PORT, DEFAULT_TIMEOUTS, DIRECTORS, DURATION, ENV_NAME, HASH_BY, HEALTH_PATH,
   HOSTNAME, HTTPS_MODES, MESSAGES as M, NODE_NAME, ROUTE_PATH, SECRET_NAME,
-  DEFAULT_BACKUP_KEEP, EXPOSE_MODES, MOUNT_PATH, VOLUME_NAME,
+  DEFAULT_BACKUP_KEEP, EXPOSE_MODES, MOUNT_PATH, VOLUME_NAME, CONCURRENCY,
 } from './fields.js';
 import { badCpus, badMemory } from '../sizes.js';
+import { parseSchedule } from '../cron.js';
 
 const wholeNumber = (min: number, max: number, error: string) => z.int({ error }).min(min, { error }).max(max, { error });
 const port = wholeNumber(1, 65535, M.port);
@@ -134,6 +135,13 @@ export const appSchema = z.strictObject(
     volumes: z.record(pattern(VOLUME_NAME, M.volumeName), pattern(MOUNT_PATH, M.mountPath), { error: M.map }).default({})
       .describe('named volumes on the node that runs the app, NAME: /path/in/container; the app then has replicas: 1 and stays on its node'),
     backup: backupSchema.optional(),
+    schedule: refined(z.string({ error: M.schedule }), (v) => {
+      const r = parseSchedule(v as string);
+      return r.ok ? null : r.error;
+    }).optional()
+      .describe('a job: five-field cron, UTC ("*/15 * * * *"); at each time one container runs the command to completion, none is kept running'),
+    concurrency: z.enum(CONCURRENCY, { error: M.concurrency }).optional()
+      .describe("a job's run still going at its next time: forbid skips that time (default), allow starts another"),
   },
   { error: M.map },
 );

@@ -92,6 +92,10 @@ export interface AppSpec {
   resources?: ResourcesSpec;
   /** no port: never routed, no hosts or paths, health by staying up (port is then 0) */
   worker?: true;
+  /** a job: five-field cron (UTC); one container runs to completion at each time, none is kept running */
+  schedule?: string;
+  /** a job's run still going when the next time comes: forbid (skip the next, default) or allow */
+  concurrency?: 'forbid' | 'allow';
 }
 
 export interface Plan {
