@@ -29,7 +29,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
   const plans = new PlanStore(config.stateDir);
   // The same check as the API's before the job, again under the deploy lock: nothing between them can slip in.
   const guard = (user: Principal | undefined) => user && !seesAll(user)
-    ? { actor: { user: user.name, via: 'api' as const }, authorize: (deployed: Plan | null, next: Plan) => refuseForeignApps(user, deployed, next) }
+    ? { actor: { user: user.name, via: 'api' as const }, authorize: (deployed: Plan | null, next: Plan, plan: string) => refuseForeignApps(user, deployed, next, plan) }
     : user ? { actor: { user: user.name, via: 'api' as const } } : {};
   return {
     token,

@@ -33,7 +33,7 @@ function checkText(name: string | undefined, text: string) {
 /** Why this user may not deploy this plan under this name (the first app not theirs it adds, changes or removes), or null. */
 export function planRefusal(deps: ApiDeps, who: Principal, name: string, plan: Plan): string | null {
   if (seesAll(who)) return null;
-  const app = firstForbidden(who, appsTouched(deps.deployedPlan?.(name) ?? null, plan));
+  const app = firstForbidden(who, appsTouched(deps.deployedPlan?.(name) ?? null, plan), name);
   return app === null ? null : `forbidden: user ${who.name} (${who.role}) may not deploy app "${app}", which plan "${name}" adds, changes or removes`;
 }
 

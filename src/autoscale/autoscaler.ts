@@ -8,7 +8,8 @@ import { PlanStore } from '../adapters/store/plans.js';
 import { ScaleStore } from '../adapters/store/scale-state.js';
 import { decide, type AutoscalePolicy } from '../model/autoscale.js';
 import type { AppSpec } from '../model/plan.js';
-import { routable, type NamedPlan } from '../model/routes.js';
+import { routable, routingTable, type NamedPlan } from '../model/routes.js';
+import { routeIds } from '../model/vcl.js';
 import { autoscaleNote, scaleKey, type ScaleEntries } from '../model/scale-counts.js';
 import { readCluster } from '../deploy/cluster.js';
 import { knownGoodOf } from '../deploy/known-good.js';
@@ -19,12 +20,14 @@ interface Scaled {
   plan: string;
   app: AppSpec;
   policy: AutoscalePolicy;
+  /** how Varnish's counters name it: the app's name, or `plan/app` when two plans route an app of that name */
+  id: string;
 }
 
 /** A scaling the autoscaler asks for; a repair keeps the count (read again under the deploy lock). */
 export type ScaleAction =
-  | { app: string; direction: 'up' | 'down'; from: number; replicas: number; note: string }
-  | { app: string; direction: 'repair'; note: string };
+  | { app: string; plan?: string; direction: 'up' | 'down'; from: number; replicas: number; note: string }
+  | { app: string; plan?: string; direction: 'repair'; note: string };
 
 /** What the autoscaler reads and does; the real ones by default, fakes in tests. */
 export interface AutoscalerDeps {
@@ -119,12 +122,12 @@ export class Autoscaler {
       }
     }
     const windows = scaled.map((s) => s.app.autoscale!.windowMs);
-    const at = await this.sensor.sample(plans.flatMap((p) => p.plan.apps.map((a) => a.name)), Math.max(...windows));
-    const rates = new Map(scaled.map((s) => [s.app.name, this.sensor.rate(s.app.name, s.app.autoscale!.windowMs, at)]));
+    const at = await this.sensor.sample(routedIds(plans), Math.max(...windows));
+    const rates = new Map(scaled.map((s) => [s.id, this.sensor.rate(s.id, s.app.autoscale!.windowMs, at)]));
     const shown: Record<string, { requestsPerSecond: number; windowMs: number }> = {};
     for (const s of scaled) {
-      const r = rates.get(s.app.name);
-      if (r !== null && r !== undefined) shown[s.app.name] = { requestsPerSecond: r, windowMs: s.app.autoscale!.windowMs };
+      const r = rates.get(s.id);
+      if (r !== null && r !== undefined) shown[s.id] = { requestsPerSecond: r, windowMs: s.app.autoscale!.windowMs };
     }
     try {
       this.deps.writeRates(shown, at);
@@ -140,7 +143,7 @@ export class Autoscaler {
     for (const s of scaled) {
       const key = scaleKey(s.plan, s.app.name);
       const e = entries[key];
-      const rate = rates.get(s.app.name);
+      const rate = rates.get(s.id);
       if (e?.pinned || rate === null || rate === undefined || (this.retryAt.get(key) ?? 0) > at) continue;
       const state = { replicas: e?.replicas ?? s.app.replicas, changedAt: e ? Date.parse(e.changedAt) : 0, lowSince: this.lowSince.get(key) ?? null };
       const d = decide(s.policy, state, rate, at);
@@ -148,8 +151,8 @@ export class Autoscaler {
       if (!d.change) continue;
       const a = s.app.autoscale!;
       const direction = d.change.to > d.change.from ? 'up' : 'down';
-      const note = autoscaleNote(s.app.name, d.change.from, d.change.to, rate, a.window, a.requestsPerSecond);
-      this.start(key, { app: s.app.name, direction, from: d.change.from, replicas: d.change.to, note });
+      const note = autoscaleNote(s.id, d.change.from, d.change.to, rate, a.window, a.requestsPerSecond);
+      this.start(key, { app: s.app.name, plan: s.plan, direction, from: d.change.from, replicas: d.change.to, note });
       return;
     }
     if (at >= this.nextRepair) {
@@ -171,8 +174,8 @@ export class Autoscaler {
       const reachable = Math.min(want, live.capacity);
       if (live.serving === reachable) continue;
       const gone = live.unreachable.length ? ` (${live.unreachable.join(', ')} not answering)` : '';
-      const note = `autoscale ${s.app.name} ${want} -> ${want}: ${live.serving} of ${want} replicas serve${gone}; placing them again`;
-      this.start(key, { app: s.app.name, direction: 'repair', note });
+      const note = `autoscale ${s.id} ${want} -> ${want}: ${live.serving} of ${want} replicas serve${gone}; placing them again`;
+      this.start(key, { app: s.app.name, plan: s.plan, direction: 'repair', note });
       return;
     }
   }
@@ -208,13 +211,21 @@ export class Autoscaler {
   }
 }
 
+/** Every routed app of the deployed plans as Varnish's backend names know it (vcl.ts routeIds). */
+function routedIds(plans: readonly NamedPlan[]): string[] {
+  return routeIds(routingTable(plans, [], () => false).apps);
+}
+
 /** The apps of the deployed plans that have autoscale. */
 export function autoscaled(plans: readonly NamedPlan[]): Scaled[] {
+  const table = routingTable(plans, [], () => false).apps;
+  const ids = routeIds(table);
+  const idOf = (plan: string, app: string) => ids[table.findIndex((a) => a.plan === plan && a.name === app)] ?? app;
   return plans.flatMap((p) =>
     p.plan.apps
       .filter((a) => a.autoscale && a.replicaRange)
       .map((app) => ({
-        plan: p.name, app,
+        plan: p.name, app, id: idOf(p.name, app.name),
         policy: { min: app.replicaRange!.min, max: app.replicaRange!.max, target: app.autoscale!.requestsPerSecond, scaleDownDelayMs: app.autoscale!.scaleDownDelayMs },
       })),
   );
@@ -234,9 +245,10 @@ export function liveAutoscalerDeps(config: Config, log: (line: string) => void):
     lockHolder: () => liveLockHolder(lock)?.command ?? null,
     async scale(action) {
       const [{ prepareScale }, { deployPlan }] = await Promise.all([import('./scale.js'), import('../deploy/deploy.js')]);
+      const ref = action.plan === undefined ? action.app : `${action.plan}/${action.app}`;
       const { options } = action.direction === 'repair'
-        ? await prepareScale(config, action.app, null, 'autoscale', action.note)
-        : await prepareScale(config, action.app, action.replicas, 'autoscale', action.note, action.from);
+        ? await prepareScale(config, ref, null, 'autoscale', action.note)
+        : await prepareScale(config, ref, action.replicas, 'autoscale', action.note, action.from);
       const report = await deployPlan(config, { ...options, lockWaitMs: 0, log: (l) => log(`  ${l}`) });
       const outcome = report.apps.find((a) => a.app === action.app);
       return !outcome || outcome.result !== 'failed';

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { listNodes } from '../adapters/nodes.js';
 import { History } from '../adapters/store/history.js';
-import { PlanStore } from '../adapters/store/plans.js';
+import { deployedApp } from '../plans/deployed-app.js';
 import type { AppSpec } from '../model/plan.js';
 import { scaleBounds } from '../model/scale-counts.js';
 import type { NamedPlan } from '../model/routes.js';
@@ -16,11 +16,9 @@ export interface ScaleTarget {
   current: number;
 }
 
-/** The deployed app by name; a UserError when no deployed plan runs it. */
-export function scaleTarget(config: Config, app: string): ScaleTarget {
-  const owner = new PlanStore(config.stateDir).list().find((p) => p.plan.apps.some((a) => a.name === app));
-  if (!owner) throw new UserError(`APP: "${app}" is not in any deployed plan`);
-  const spec = owner.plan.apps.find((a) => a.name === app)!;
+/** The deployed app (`APP` or `PLAN/APP`); a UserError when no deployed plan runs it, or two do. */
+export function scaleTarget(config: Config, ref: string): ScaleTarget {
+  const { owner, spec } = deployedApp(config.stateDir, ref);
   return { owner, app: spec, current: spec.replicas };
 }
 
@@ -39,10 +37,11 @@ async function capacity(config: Config, app: AppSpec): Promise<number> {
  * autoscale decision started from; if it changed meanwhile, the deploy keeps the new one.
  */
 export async function prepareScale(
-  config: Config, appName: string, replicas: number | null, kind: 'scale' | 'autoscale', note?: string, from?: number,
+  config: Config, ref: string, replicas: number | null, kind: 'scale' | 'autoscale', note?: string, from?: number,
 ): Promise<{ target: ScaleTarget; options: DeployOptions }> {
-  const target = scaleTarget(config, appName);
+  const target = scaleTarget(config, ref);
   const { owner, app } = target;
+  const appName = app.name;
   if (kind === 'scale' && replicas !== null) {
     const b = scaleBounds(app, await capacity(config, app));
     if (replicas < b.min || replicas > b.max) {

@@ -6,6 +6,8 @@ import { listNodes } from '../adapters/nodes.js';
 import { BackupStore, type BackupRecord } from '../adapters/store/backups.js';
 import { PinStore } from '../adapters/store/pins.js';
 import { PlanStore } from '../adapters/store/plans.js';
+import { deployedApp } from '../plans/deployed-app.js';
+import { appIdsOf, parseAppRef, resolveAppRef } from '../model/app-ref.js';
 import { readCluster } from '../deploy/cluster.js';
 import type { DeployOptions } from '../deploy/deploy.js';
 import { takeDeployLock } from '../deploy/deploy-lock.js';
@@ -14,19 +16,19 @@ import type { CheckedPlan } from '../deploy/preflight.js';
 import type { AppSpec, PlanSource } from '../model/plan.js';
 import { backupApp } from './archive.js';
 
-/** The deployed plan that has the app, and the app; the app must have volumes. */
-function stateful(config: Config, app: string): { checked: CheckedPlan; spec: AppSpec } {
-  const owner = new PlanStore(config.stateDir).list().find((p) => p.plan.apps.some((a) => a.name === app));
-  if (!owner) throw new UserError(`app "${app}" is not in any deployed plan`);
-  const spec = owner.plan.apps.find((a) => a.name === app)!;
+/** The deployed plan that has the app (`APP` or `PLAN/APP`), and the app; the app must have volumes. */
+function stateful(config: Config, ref: string): { checked: CheckedPlan; spec: AppSpec } {
+  const { owner, spec } = deployedApp(config.stateDir, ref);
+  const app = spec.name;
   if (!spec.volumes) throw new UserError(`app "${app}" has no volumes: nothing to back up, restore or move`);
   const source: PlanSource = { file: owner.plan.file, locate: () => ({ line: 1, col: 1 }) };
   return { checked: { file: owner.plan.file, name: owner.name, plan: owner.plan, hash: 'deployed', source }, spec };
 }
 
 /** `backup create APP`: the app's volumes, from its running container, under the deploy lock. */
-export async function createBackup(config: Config, app: string, log: (l: string) => void = () => undefined): Promise<BackupRecord> {
-  const { checked, spec } = stateful(config, app);
+export async function createBackup(config: Config, ref: string, log: (l: string) => void = () => undefined): Promise<BackupRecord> {
+  const { checked, spec } = stateful(config, ref);
+  const app = spec.name;
   const lock = await takeDeployLock(join(config.stateDir, 'deploy.lock'), `backup create ${app}`, { waitMs: 300_000, log, onStale: () => undefined });
   const engines = new NodeEngines(config);
   try {
@@ -49,12 +51,15 @@ export async function createBackup(config: Config, app: string, log: (l: string)
 }
 
 /** `backup list [APP]`: newest first. */
-export function listBackups(config: Config, app?: string): BackupRecord[] {
+export function listBackups(config: Config, ref?: string): BackupRecord[] {
   const store = new BackupStore(config.stateDir);
-  if (!app) return store.list();
-  const owner = new PlanStore(config.stateDir).list().find((p) => p.plan.apps.some((a) => a.name === app));
-  const all = store.list().filter((r) => r.app === app);
-  return owner ? all.filter((r) => r.plan === owner.name) : all;
+  if (!ref) return store.list();
+  // Backups outlive their plan: a `PLAN/APP` or an `APP` no deployed plan has still lists them.
+  const parsed = parseAppRef(ref);
+  const ids = appIdsOf(new PlanStore(config.stateDir).list());
+  const owner = ids.some((d) => d.app === parsed.app && (!parsed.plan || d.plan === parsed.plan)) ? resolveAppRef(parsed, ids) : null;
+  const all = store.list().filter((r) => r.app === parsed.app && (!parsed.plan || r.plan === parsed.plan));
+  return owner ? all.filter((r) => r.plan === owner.plan) : all;
 }
 
 /**
@@ -62,8 +67,9 @@ export function listBackups(config: Config, app?: string): BackupRecord[] {
  * one on fresh volumes filled from the backup (checked against its sha256 first); when it does not
  * turn healthy, the old container comes back on its own volumes.
  */
-export async function restoreTarget(config: Config, app: string, id: string | undefined): Promise<{ record: BackupRecord; deploy: DeployOptions }> {
-  const { checked } = stateful(config, app);
+export async function restoreTarget(config: Config, ref: string, id: string | undefined): Promise<{ record: BackupRecord; deploy: DeployOptions }> {
+  const { checked, spec } = stateful(config, ref);
+  const app = spec.name;
   const all = new BackupStore(config.stateDir).list(checked.name, app);
   const record = id ? all.find((r) => r.id === id || r.id.startsWith(id)) : all[0];
   if (!record) throw new UserError(id ? `no backup ${id} of "${app}" (cloudmatrix backup list ${app})` : `no backup of "${app}" yet (cloudmatrix backup create ${app})`);
@@ -78,8 +84,9 @@ export async function restoreTarget(config: Config, app: string, id: string | un
  * that backup, switch; the apps that reference it are redeployed with its new address. When its
  * node is lost, the newest backup is what moves.
  */
-export async function moveTarget(config: Config, app: string, node: string, log: (l: string) => void): Promise<DeployOptions> {
-  const { checked, spec } = stateful(config, app);
+export async function moveTarget(config: Config, ref: string, node: string, log: (l: string) => void): Promise<DeployOptions> {
+  const { checked, spec } = stateful(config, ref);
+  const app = spec.name;
   const nodes = await listNodes(config);
   const target = nodes.find((n) => n.name.toLowerCase() === node.toLowerCase());
   if (!target) throw new UserError(`no node "${node}" (known: ${nodes.map((n) => n.name).join(', ')})`);

@@ -20,11 +20,12 @@ export function registerHistory(program: Command): void {
   program
     .command('history')
     .description('the deploys, oldest first: time, plan hash, per-app revision and image digest, result, who')
-    .argument('[app]', 'only deploys that touched this app')
+    .argument('[app]', 'only deploys that touched this app (APP in any plan, or PLAN/APP)')
     .option('--json', 'print JSON')
-    .action(async (app: string | undefined, opts: { json?: boolean }) => {
-      const [{ loadConfig }, { History }] = await Promise.all([import('../config.js'), import('../adapters/store/history.js')]);
-      const records = new History(loadConfig().stateDir).list(app);
-      console.log(opts.json ? JSON.stringify(records, null, 2) : formatHistory(records, app));
+    .action(async (ref: string | undefined, opts: { json?: boolean }) => {
+      const [{ loadConfig }, { History }, { parseAppRef }] = await Promise.all([import('../config.js'), import('../adapters/store/history.js'), import('../model/app-ref.js')]);
+      const want = ref === undefined ? undefined : parseAppRef(ref);
+      const records = new History(loadConfig().stateDir).list(want?.app).filter((r) => !want?.plan || r.plan === want.plan);
+      console.log(opts.json ? JSON.stringify(records, null, 2) : formatHistory(records, want?.app));
     });
 }

@@ -30,7 +30,8 @@ import { countedPlan, keepCounts, type CountedPlan } from './scale-counts.js';
 import { VarnishRouter } from './proxy.js';
 import { certificatesAfterDeploy, checkTlsOfPlan } from '../tls/deploy-step.js';
 import type { CertOutcome } from '../tls/certificates.js';
-import type { Plan } from '../model/plan.js';
+import type { Plan, PlanSource } from '../model/plan.js';
+import { crossPlanClashes } from '../model/plan/cross-plan.js';
 import { localActor, type Actor } from '../users/actor.js';
 
 export interface DeployOptions {
@@ -57,7 +58,7 @@ export interface DeployOptions {
   /** who does it, for the history; absent: the local user (or the pusher a git shell names) */
   actor?: Actor;
   /** under the lock, before anything changes: throws (Forbidden) when the caller may not deploy `next` over the deployed plan */
-  authorize?: (deployed: Plan | null, next: Plan) => void;
+  authorize?: (deployed: Plan | null, next: Plan, planName: string) => void;
 }
 
 export interface DeployReport {
@@ -75,17 +76,10 @@ export interface DeployReport {
   certificates?: CertOutcome[];
 }
 
-/** Other deployed plans must not run an app of the same name or claim the same host. */
-function checkAgainstOtherPlans(current: NamedPlan, others: readonly NamedPlan[]): void {
-  for (const o of others) {
-    if (o.name === current.name) continue;
-    for (const app of current.plan.apps) {
-      const clash = o.plan.apps.find((a) => a.name === app.name || a.hosts.some((h) => app.hosts.includes(h)));
-      if (clash) {
-        throw new UserError(`${current.plan.file}: apps.${app.name}: app "${clash.name}" of the deployed plan "${o.name}" already has that name or host`);
-      }
-    }
-  }
+/** Other deployed plans may have apps of the same names (environments), never the same host or path. */
+function checkAgainstOtherPlans(current: NamedPlan, source: PlanSource, others: readonly NamedPlan[]): void {
+  const clashes = crossPlanClashes(current, source, others);
+  if (clashes.length) throw new PlanInvalid(sortErrors(clashes));
 }
 
 function overallResult(outcomes: AppOutcome[]): DeployRecord['result'] {
@@ -130,8 +124,8 @@ async function deployLocked(
   const { plan, name: planName } = checked;
   const store = new PlanStore(config.stateDir);
   const current: NamedPlan = { name: planName, plan };
-  checkAgainstOtherPlans(current, store.list());
-  opts.authorize?.(store.get(planName), plan);
+  checkAgainstOtherPlans(current, checked.source, store.list());
+  opts.authorize?.(store.get(planName), plan, planName);
   checkTlsOfPlan(config, checked);
   const secrets = planSecrets(config, checked, log);
   const images = await resolveImages(config, plan, checked.source, opts.pins);

@@ -1,15 +1,14 @@
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { History, type AppDeployRecord } from '../adapters/store/history.js';
-import { PlanStore } from '../adapters/store/plans.js';
+import { deployedApp } from '../plans/deployed-app.js';
 import type { AppSpec, PlanSource } from '../model/plan.js';
 import type { CheckedPlan } from './preflight.js';
 
-/** The deployed plan with the app put back to an earlier revision from the history. */
-export function rollbackPlan(config: Config, app: string, to?: string): { checked: CheckedPlan; target: AppDeployRecord } {
-  const store = new PlanStore(config.stateDir);
-  const owner = store.list().find((p) => p.plan.apps.some((a) => a.name === app));
-  if (!owner) throw new UserError(`app "${app}" is not in any deployed plan`);
+/** The deployed plan with the app (`APP` or `PLAN/APP`) put back to an earlier revision from the history. */
+export function rollbackPlan(config: Config, ref: string, to?: string): { checked: CheckedPlan; target: AppDeployRecord } {
+  const { owner, id } = deployedApp(config.stateDir, ref);
+  const app = id.app;
   const revisions = new History(config.stateDir).revisions(owner.name, app);
   if (revisions.length === 0) throw new UserError(`no successful deploy of "${app}" in the history`);
   const target = to ? revisions.find((r) => r.revision.startsWith(to)) : revisions[1];

@@ -22,11 +22,12 @@ export function hookScript(opts: { node: string; cli: string; config: string; ap
   ].join('\n');
 }
 
-/** Without --plan: the file of the deployed plan that runs the app. */
+/** Without --plan: the file of the deployed plan that runs the app (the only one: else --plan says which). */
 function defaultPlanFile(config: Config, app: string): string {
-  const owner = new PlanStore(config.stateDir).list().find((p) => p.plan.apps.some((a) => a.name === app));
-  if (!owner) throw new UserError(`app "${app}" is in no deployed plan: give --plan PLAN_FILE`);
-  return owner.plan.file;
+  const owners = new PlanStore(config.stateDir).list().filter((p) => p.plan.apps.some((a) => a.name === app));
+  if (owners.length === 0) throw new UserError(`app "${app}" is in no deployed plan: give --plan PLAN_FILE`);
+  if (owners.length > 1) throw new UserError(`app "${app}" is in the deployed plans ${owners.map((o) => o.name).join(', ')}: give --plan PLAN_FILE`);
+  return owners[0]!.plan.file;
 }
 
 /** Creates (or re-creates the hook of) the bare repository `<stateDir>/git/APP.git`. */

@@ -30,7 +30,7 @@ function pusherGuard(config: Config): Pick<DeployOptions, 'authorize'> {
   const who = name ? new UserStore(config.stateDir).get(name) : undefined;
   if (!name) return {};
   if (!who) return { authorize: () => { throw new Forbidden(`user ${name} is gone`); } };
-  return seesAll(who) ? {} : { authorize: (deployed, next) => refuseForeignApps(who, deployed, next) };
+  return seesAll(who) ? {} : { authorize: (deployed, next, plan) => refuseForeignApps(who, deployed, next, plan) };
 }
 
 /** Build output comes in chunks: hand it on line by line, without blank ones. */

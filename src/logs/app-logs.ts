@@ -56,7 +56,7 @@ export async function openAppLogs(config: Config, req: LogRequest): Promise<AppL
           sink.note(`warning: not answering, with no replica of ${req.target.app} recorded there: ${names}${req.follow ? ' (followed when they answer)' : ''}`);
         }
         if (req.follow) {
-          const follower = new LogFollower(engines, req.target, sink, redact, { since: req.since, tail: req.tail, orderWindowMs: req.orderWindowMs });
+          const follower = new LogFollower(engines, replicas.target, sink, redact, { since: req.since, tail: req.tail, orderWindowMs: req.orderWindowMs });
           await follower.run(replicas.nodes, replicas.containers, [...replicas.errors, ...replicas.silent.map((e) => ({ ...e, quiet: true }))], signal);
           return { errors: [] };
         }

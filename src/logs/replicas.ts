@@ -7,6 +7,7 @@ import { listCloudContainers } from '../deploy/cluster.js';
 import { UserError } from '../errors.js';
 import type { CloudContainer } from '../model/cloud-container.js';
 import { LABELS } from '../model/container-spec.js';
+import { parseAppRef, resolveAppRef } from '../model/app-ref.js';
 
 /** An app named on the command line or in a URL: `APP`, or `PLAN/APP` where two plans have an app of that name. */
 export interface AppTarget {
@@ -23,9 +24,7 @@ export class UnknownApp extends UserError {
 }
 
 export function parseTarget(text: string): AppTarget {
-  const [a, b, ...rest] = text.split('/');
-  if (rest.length > 0 || !a || b === '') throw new UserError(`APP: expected APP or PLAN/APP, got ${JSON.stringify(text)}`);
-  return b === undefined ? { app: a } : { plan: a, app: b };
+  return parseAppRef(text);
 }
 
 const matches = (t: AppTarget, plan: string, app: string): boolean => app === t.app && (t.plan === undefined || plan === t.plan);
@@ -72,6 +71,8 @@ export async function findReplicas(config: Config, engines: NodeEngines, target:
     const names = [...new Set(known.map((k) => k.app))].sort();
     throw new UnknownApp(target.plan === undefined ? target.app : `${target.plan}/${target.app}`, names);
   }
+  // `APP` alone that two plans have is ambiguous (exit 2 listing them): one app's lines, never two mixed.
+  if (target.plan === undefined) target = resolveAppRef(target, known);
   const recorded = listed.errors.length ? recordedNodes(config.stateDir, target) : new Set<string>();
   return {
     target,

@@ -52,3 +52,13 @@ export function resolveAppRef(ref: AppRef, deployed: readonly AppId[], what = 'A
     `${what}: "${shown}" is ambiguous: ${unique.map(appKey).sort().join(', ')}; write PLAN/APP`,
   );
 }
+
+/** Every app of these plans as an AppId (what resolveAppRef resolves against). */
+export function appIdsOf(plans: readonly { name: string; plan: { apps: readonly { name: string }[] } }[]): AppId[] {
+  return plans.flatMap((p) => p.plan.apps.map((a) => ({ plan: p.name, app: a.name })));
+}
+
+/** How an app is shown to a user: `APP` when no other plan has one of that name, else `PLAN/APP`. */
+export function shownApp(id: AppId, all: readonly AppId[]): string {
+  return all.some((d) => d.app === id.app && d.plan !== id.plan) ? appKey(id) : id.app;
+}

@@ -27,25 +27,31 @@ export function backendOfCounter(name: string): string | null {
   return parts.length === 4 && parts[0] === 'VBE' && parts[3] === 'req' ? parts[2]! : null;
 }
 
+/** The app part of its backends' names, for a route id of vcl.ts routeIds (`web`, or `staging/web` when two plans have a web). */
+function appPart(id: string): string {
+  const slash = id.indexOf('/');
+  if (slash < 0) return identPart(id, 24).part;
+  return `${identPart(id.slice(0, slash), 20).part}__${identPart(id.slice(slash + 1), 24).part}`;
+}
+
 /**
  * Which app a backend serves. Our backends are named `be__<app part>__<node>__<port>[__hash]`
- * (vcl.ts): the app part is the app's name lowercased, `-` as `_`, cut at 24 characters. Two
- * apps that share a part (`my-app` and `my_app`) are told apart by `known` (names from the
- * routing the caller rendered); a backend still ambiguous, or not ours, belongs to no app.
+ * (vcl.ts): the app part is the app's name lowercased, `-` as `_`, cut at 24 characters, and the
+ * plan's part before it when two plans route an app of that name (`apps` are then route ids,
+ * `plan/app`). The longest matching part wins; two apps that share it (`my-app` and `my_app`)
+ * are told apart by `known` (names from the routing the caller rendered); a backend still
+ * ambiguous, or not ours, belongs to no app.
  */
 export function appResolver(apps: readonly string[], known: ReadonlyMap<string, string> = new Map()): (backend: string) => string | null {
-  const byPart = new Map<string, string[]>();
-  for (const app of apps) {
-    const part = identPart(app, 24).part;
-    byPart.set(part, [...(byPart.get(part) ?? []), app]);
-  }
+  const parts = apps.map((app) => ({ app, prefix: `be__${appPart(app)}__` }));
   return (backend) => {
     const lower = backend.toLowerCase();
     const exact = known.get(lower);
     if (exact !== undefined) return apps.includes(exact) ? exact : null;
-    const m = /^be__(.+?)__/.exec(lower);
-    const owners = m ? byPart.get(m[1]!) : undefined;
-    return owners?.length === 1 ? owners[0]! : null;
+    const owners = parts.filter((p) => lower.startsWith(p.prefix));
+    const longest = Math.max(0, ...owners.map((o) => o.prefix.length));
+    const best = owners.filter((o) => o.prefix.length === longest);
+    return best.length === 1 ? best[0]!.app : null;
   };
 }
 

@@ -105,15 +105,17 @@ export function validateRoutingTable(table: RoutingTable): void {
     if (!app || typeof app !== 'object') return bad('(app)', 'not an object');
     if (typeof app.name !== 'string' || !APP_NAME.test(app.name)) {
       bad('name', `${show(app.name)} must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-    } else if (names.has(app.name)) bad('name', 'duplicate app name');
-    else names.add(app.name);
+    } else if (names.has(`${app.plan ?? ''}/${app.name}`)) bad('name', 'duplicate app name');
+    else names.add(`${app.plan ?? ''}/${app.name}`);
+    // Two plans may each have an app of one name: a host or a path still goes to one of them.
+    const shown = typeof app.plan === 'string' && app.plan !== '' ? `${app.plan}/${app.name}` : app.name;
 
     const hosts = Array.isArray(app.hosts) ? app.hosts : (bad('hosts', 'must be a list'), []);
     hosts.forEach((h, j) => {
       if (typeof h !== 'string' || !isHostName(h)) return bad(`hosts[${j}]`, `${show(h)} is not a lowercase RFC 1123 host name`);
       const owner = hostOwner.get(h);
       if (owner !== undefined) return bad(`hosts[${j}]`, `"${h}" is already routed to app "${owner}"`);
-      hostOwner.set(h, app.name);
+      hostOwner.set(h, shown);
     });
     const paths = Array.isArray(app.paths) ? app.paths : (bad('paths', 'must be a list'), []);
     paths.forEach((p, j) => {
@@ -122,7 +124,7 @@ export function validateRoutingTable(table: RoutingTable): void {
       }
       const owner = pathOwner.get(p);
       if (owner !== undefined) return bad(`paths[${j}]`, `"${p}" is already routed to app "${owner}"`);
-      pathOwner.set(p, app.name);
+      pathOwner.set(p, shown);
     });
     if (hosts.length === 0 && paths.length === 0) bad('hosts', 'an app needs at least one host or path');
 

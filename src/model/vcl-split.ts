@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Mustache from 'mustache';
 import { UserError } from '../errors.js';
-import { identPart, pathRegex, selectExpr, vclEscape, vclView, hostTree, type HostNode, type VclTemplates, type VclView } from './vcl.js';
+import { identPart, pathRegex, routeIds, selectExpr, vclEscape, vclView, hostTree, type HostNode, type VclTemplates, type VclView } from './vcl.js';
 import type { RouteApp, RoutingTable } from './routing.js';
 
 // On Varnish 5.0+ the routing is one small VCL per app, each under a label, and a dispatch VCL
@@ -63,16 +63,17 @@ export type AppView = Omit<VclView, 'hostTree' | 'pathRoutes' | 'tlsApps' | 'rou
 export function splitViews(table: RoutingTable): { top: TopView; apps: (AppView & { key: string })[] } {
   const full = vclView(table);
   const labels = labelNames(table.apps);
+  const ids = routeIds(table.apps);
   const apps = table.apps.map((a, i) => {
     const director = full.directors[i]!;
-    const backends = full.backends.filter((b) => b.app === a.name);
+    const backends = full.backends.filter((b) => b.app === ids[i]);
     const probeNames = new Set(backends.map((b) => b.probe));
     const hosts = a.hosts.map((host, k) => ({ or: k === 0 ? '' : '|| ', host }));
     const tls = (a.httpsRedirect || a.acmeChallenge) && hosts.length > 0 ? { acme: !!a.acmeChallenge, redirect: !!a.httpsRedirect, hosts } : null;
-    const retries = full.retries.filter((r) => r.app === a.name).map((r) => ({ ...r, keyword: 'if' as const }));
+    const retries = full.retries.filter((r) => r.app === ids[i]).map((r) => ({ ...r, keyword: 'if' as const }));
     return {
       key: appKey(a),
-      app: a.name,
+      app: ids[i]!,
       label: labels[i]!,
       select: selectExpr(a, director.name),
       placeholder: full.placeholder,
@@ -89,7 +90,7 @@ export function splitViews(table: RoutingTable): { top: TopView; apps: (AppView 
       tls,
     };
   });
-  const target = (i: number): TopTarget => ({ app: table.apps[i]!.name, select: '', label: labels[i]! });
+  const target = (i: number): TopTarget => ({ app: ids[i]!, select: '', label: labels[i]! });
   const hosts = table.apps.flatMap((a, i) => a.hosts.map((host) => ({ host, ...target(i) })));
   const paths = table.apps.flatMap((a, i) => a.paths.map((path) => ({ path, i })));
   // Longest prefix first, as in the single VCL.
@@ -97,7 +98,7 @@ export function splitViews(table: RoutingTable): { top: TopView; apps: (AppView 
   const top: TopView = {
     placeholder: full.placeholder,
     hostTree: hostTree(hosts),
-    pathRoutes: paths.map(({ path, i }, k) => ({ keyword: k === 0 ? 'if' : 'elsif', app: table.apps[i]!.name, regex: pathRegex(path), label: labels[i]! })),
+    pathRoutes: paths.map(({ path, i }, k) => ({ keyword: k === 0 ? 'if' : 'elsif', app: ids[i]!, regex: pathRegex(path), label: labels[i]! })),
     httpsPortSuffix: full.httpsPortSuffix,
   };
   return { top, apps };

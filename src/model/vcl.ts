@@ -85,7 +85,22 @@ export function hostTree(routes: (Target & { host: string })[]): HostNode {
   };
 }
 
-const MAX_PART = { app: 24, node: 16 } as const;
+const MAX_PART = { plan: 20, app: 24, node: 16 } as const;
+
+/**
+ * How the VCL knows each app (X-Cloudmatrix-App, comments, retries): its name, or `plan/name`
+ * when two plans route an app of that name. A table whose names are unique renders as before.
+ */
+export function routeIds(apps: readonly Pick<RouteApp, 'name' | 'plan'>[]): string[] {
+  const count = new Map<string, number>();
+  for (const a of apps) count.set(a.name, (count.get(a.name) ?? 0) + 1);
+  return apps.map((a) => (count.get(a.name)! > 1 ? `${a.plan ?? ''}/${a.name}` : a.name));
+}
+
+/** The identifier parts of an app: its name, preceded by its plan when the name is shared. */
+export function appIdentParts(a: Pick<RouteApp, 'name' | 'plan'>, id: string): [string, number][] {
+  return id === a.name ? [[a.name, MAX_PART.app]] : [[a.plan ?? '', MAX_PART.plan], [a.name, MAX_PART.app]];
+}
 
 /** One part of an identifier: lowercase (Varnish ignores case), runs of other characters become one `_`. */
 export function identPart(s: string, max: number): { part: string; cut: boolean } {
@@ -126,15 +141,16 @@ export function pathRegex(path: string): string {
 export function vclView(table: RoutingTable): VclView {
   validateRoutingTable(table);
   const apps = table.apps;
-  // Probe and director of an app share its identifier tail: `pr__web`, `dr__web`.
-  const probeIds = assignIdentifiers(apps.map((a) => ({ key: a.name, prefix: 'pr', parts: [[a.name, MAX_PART.app]] })));
+  const ids = routeIds(apps);
+  // Probe and director of an app share its identifier tail: `pr__web`, `dr__web` (`pr__staging__web` when two plans have a web).
+  const probeIds = assignIdentifiers(apps.map((a, i) => ({ key: ids[i]!, prefix: 'pr', parts: appIdentParts(a, ids[i]!) })));
   const directorOf = (i: number) => `dr${probeIds[i]!.slice(2)}`;
   const flat = apps.flatMap((a, i) => a.backends.map((b) => ({ a, i, b })));
   const beIds = assignIdentifiers(
-    flat.map(({ a, b }) => ({
-      key: JSON.stringify([a.name, b.node, b.address, b.port, b.container]),
+    flat.map(({ a, i, b }) => ({
+      key: JSON.stringify([ids[i], b.node, b.address, b.port, b.container]),
       prefix: 'be',
-      parts: [[a.name, MAX_PART.app], [b.node, MAX_PART.node], [String(b.port), 5]],
+      parts: [...appIdentParts(a, ids[i]!), [b.node, MAX_PART.node], [String(b.port), 5]],
     })),
   );
 
@@ -150,7 +166,7 @@ export function vclView(table: RoutingTable): VclView {
     const t: RouteTimeouts = a.timeouts ?? ROUTE_TIMEOUT_DEFAULTS;
     return {
       name: beIds[k]!,
-      app: a.name,
+      app: ids[i]!,
       container: b.container,
       node: b.node,
       host: b.address,
@@ -162,28 +178,29 @@ export function vclView(table: RoutingTable): VclView {
       maxConnections: a.maxConnections ?? null,
     };
   });
-  const directors: VclView['directors'] = apps.map((a, i) => ({ name: directorOf(i), app: a.name, kind: a.director, members: [] }));
+  const directors: VclView['directors'] = apps.map((a, i) => ({ name: directorOf(i), app: ids[i]!, kind: a.director, members: [] }));
   flat.forEach(({ a, i, b }, k) => {
     const weighted = a.director === 'random' || a.director === 'hash';
     directors[i]!.members.push({ backend: beIds[k]!, weight: weighted ? real(b.weight ?? 1) : null });
   });
 
   const select = (i: number): string => selectExpr(apps[i]!, directorOf(i));
-  const hosts = apps.flatMap((a, i) => a.hosts.map((host) => ({ host, app: a.name, select: select(i) })));
+  const hosts = apps.flatMap((a, i) => a.hosts.map((host) => ({ host, app: ids[i]!, select: select(i) })));
   // Longest prefix first, so `/a/b/` wins over `/a/`.
   const paths = apps.flatMap((a, i) => a.paths.map((path) => ({ path, i })));
   paths.sort((x, y) => y.path.length - x.path.length || (x.path < y.path ? -1 : 1));
   const pathRoutes: PathRoute[] = paths.map(({ path, i }, k) => ({
     keyword: k === 0 ? 'if' : 'elsif',
-    app: apps[i]!.name,
+    app: ids[i]!,
     select: select(i),
     regex: pathRegex(path),
   }));
   const retries = retryView(directors);
   const edge = table.edge ?? EDGE_DEFAULTS;
   const tlsApps = apps
-    .filter((a) => a.httpsRedirect || a.acmeChallenge)
-    .map((a, k) => ({ keyword: (k === 0 ? 'if' : 'elsif') as 'if' | 'elsif', app: a.name, acme: !!a.acmeChallenge, redirect: !!a.httpsRedirect }));
+    .map((a, i) => ({ a, id: ids[i]! }))
+    .filter(({ a }) => a.httpsRedirect || a.acmeChallenge)
+    .map(({ a, id }, k) => ({ keyword: (k === 0 ? 'if' : 'elsif') as 'if' | 'elsif', app: id, acme: !!a.acmeChallenge, redirect: !!a.httpsRedirect }));
   return {
     routingHash: routingHash(table), placeholder: PLACEHOLDER_BACKEND, probes, backends, directors, hostTree: hostTree(hosts), pathRoutes,
     retries, maxRetries: MAX_RETRIES, proxyPort: edge.proxyPort, httpsPortSuffix: edge.httpsPort === 443 ? '' : `:${edge.httpsPort}`,
@@ -224,13 +241,14 @@ export function renderVcl(table: RoutingTable, templates: VclTemplates): string 
 /** A stable content hash of what routing means: app, host and path order do not matter; backend order does (fallback). */
 export function routingHash(table: RoutingTable): string {
   const sorted = (xs: string[]) => [...xs].sort();
+  const ids = routeIds(table.apps);
   const apps = table.apps
-    .map((a) => {
+    .map((a, i) => {
       const h = a.health;
       const backends = a.backends.map((b) => [b.container, b.node, b.address, b.port, b.weight ?? null]);
       const t = a.timeouts ?? ROUTE_TIMEOUT_DEFAULTS;
       return [
-        a.name, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null],
+        ids[i]!, sorted(a.hosts), sorted(a.paths), a.director, a.hashBy ?? null, [h.path, h.intervalMs, h.timeoutMs, h.window ?? null, h.threshold ?? null],
         backends, [t.connectMs, t.firstByteMs, t.betweenBytesMs, a.maxConnections ?? null],
         // Only when set, so that the hash of a table without TLS stays what it was.
         ...(a.httpsRedirect || a.acmeChallenge ? [[!!a.httpsRedirect, !!a.acmeChallenge]] : []),

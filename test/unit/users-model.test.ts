@@ -59,7 +59,7 @@ test('route rules: unknown routes need an admin; app routes name their app (PLAN
   assert.deepEqual(routeRule('GET', '/api/apps'), { need: 'filtered' });
   assert.deepEqual(routeRule('GET', '/api/apps/'), { need: 'filtered' });
   assert.deepEqual(routeRule('GET', '/api/apps/web/logs'), { need: 'read', app: 'web' });
-  assert.deepEqual(routeRule('GET', '/api/apps/site%2Fweb/logs'), { need: 'read', app: 'web' });
+  assert.deepEqual(routeRule('GET', '/api/apps/site%2Fweb/logs'), { need: 'read', app: 'web', plan: 'site' });
   assert.deepEqual(routeRule('POST', '/api/apps/web/rollback'), { need: 'deploy', app: 'web' });
   assert.deepEqual(routeRule('POST', '/api/apps/web/scale'), { need: 'deploy', app: 'web' });
   assert.deepEqual(routeRule('POST', '/api/apps/%E0%A4%A/rollback'), { need: 'admin' });

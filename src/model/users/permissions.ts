@@ -16,11 +16,24 @@ export const BUILTIN_ADMIN: Principal = { name: '(api.tokenFile)', role: 'admin'
 
 export type Action = 'read' | 'deploy' | 'admin';
 
+/**
+ * Whether an entry of a user's apps covers the app: `app` covers that app in every plan,
+ * `plan/app` only that plan's. With no plan known (an `APP` not resolved yet: a git repository, a
+ * URL before the route resolves it) any entry naming the app covers it; the deploy or the route
+ * checks again once the plan is known.
+ */
+export function covers(entry: string, app: string, plan?: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return entry === app;
+  if (entry.slice(slash + 1) !== app) return false;
+  return plan === undefined || entry.slice(0, slash) === plan;
+}
+
 /** viewer: read its apps; deployer: also deploy, roll back, scale, push its apps; admin: everything. */
-export function can(p: Principal, action: Action, app?: string): boolean {
+export function can(p: Principal, action: Action, app?: string, plan?: string): boolean {
   if (p.role === 'admin') return true;
   if (action === 'admin' || app === undefined) return false;
-  if (!p.apps.includes(app)) return false;
+  if (!p.apps.some((e) => covers(e, app, plan))) return false;
   return action === 'read' || p.role === 'deployer';
 }
 
@@ -37,7 +50,7 @@ export type RouteRule =
   | { need: 'filtered' }
   | { need: 'job' }
   | { need: 'plan-deploy' }
-  | { need: Action; app: string }
+  | { need: Action; app: string; plan?: string }
   | { need: 'admin' };
 
 const APP_SEGMENT = /^\/api\/apps\/([^/]+)(\/.*)?$/;
@@ -59,8 +72,10 @@ export function routeRule(method: string, path: string): RouteRule {
     } catch {
       return { need: 'admin' };
     }
-    // `PLAN/APP` (logs) names the same app: app names are unique across plans.
-    return { need: read ? 'read' : 'deploy', app: name.slice(name.lastIndexOf('/') + 1) };
+    // `PLAN/APP` names one plan's app; `APP` alone is checked again once the route resolved it.
+    const slash = name.lastIndexOf('/');
+    const need = read ? 'read' : 'deploy';
+    return slash < 0 ? { need, app: name } : { need, app: name.slice(slash + 1), plan: name.slice(0, slash) };
   }
   return { need: 'admin' };
 }
@@ -76,7 +91,7 @@ export function allowedByRule(p: Principal, rule: RouteRule): boolean {
     case 'admin':
       return p.role === 'admin';
     default:
-      return can(p, rule.need, rule.app);
+      return can(p, rule.need, rule.app, rule.plan);
   }
 }
 
@@ -98,7 +113,7 @@ export function appsTouched(previous: Plan | null, next: Plan): string[] {
   return [...names].filter((n) => before.get(n) !== after.get(n)).sort();
 }
 
-/** The first app of `touched` the principal may not deploy, or null. */
-export function firstForbidden(p: Principal, touched: readonly string[]): string | null {
-  return touched.find((app) => !can(p, 'deploy', app)) ?? null;
+/** The first app of `touched` (apps of the plan `plan`) the principal may not deploy, or null. */
+export function firstForbidden(p: Principal, touched: readonly string[], plan?: string): string | null {
+  return touched.find((app) => !can(p, 'deploy', app, plan)) ?? null;
 }
