@@ -2,6 +2,8 @@
 // localStorage, and re-renders every few seconds from the JSON API.
 import * as render from './render.js';
 import * as logs from './logs.js';
+import { traffic } from './chart.js';
+import { initActions } from './actions.js';
 
 const REFRESH_MS = 5000;
 const KEY = 'cloudmatrix.token';
@@ -30,7 +32,7 @@ async function get(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${localStorage.getItem(KEY)}` }, cache: 'no-store' });
   if (res.status === 401) throw Object.assign(new Error('the token was refused'), { unauthorized: true });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${path}: ${body.error ?? `HTTP ${res.status}`}`);
+  if (!res.ok) throw Object.assign(new Error(`${path}: ${body.error ?? `HTTP ${res.status}`}`), { status: res.status });
   return body;
 }
 
@@ -43,7 +45,9 @@ async function refresh() {
   if (document.hidden) return; // visibilitychange starts it again
   const panels = [
     ['nodes', '/api/nodes', (d) => render.nodes(d.nodes)],
-    ['apps', '/api/apps', (d, info) => (logs.offer(d.apps), render.apps(d, info.varnish))],
+    ['traffic', '/api/series', (d) => traffic(d), 'optional'],
+    ['apps', '/api/apps', (d, info, me) => (logs.offer(d.apps), render.apps(d, info.varnish, me))],
+    ['jobs', '/api/jobs', (d, _info, me) => render.jobs(d, me), 'optional'],
     ['routes', '/api/routes', (d) => render.routes(d.routes)],
     ['deploys', '/api/deploys?limit=15', (d) => render.deploys(d.deploys)],
   ];
@@ -57,8 +61,11 @@ async function refresh() {
     const refused = results.find((r) => r.status === 'rejected' && r.reason.unauthorized);
     if (refused) throw refused.reason;
     results.forEach((r, i) => {
-      const [id, , draw] = shown[i];
-      fill(id, r.status === 'fulfilled' ? draw(r.value, info) : render.el('p', { class: 'bad' }, r.reason.message));
+      const [id, , draw, optional] = shown[i];
+      // A panel whose route this server does not have (404) is left out, not faked.
+      const absent = optional && r.status === 'rejected' && r.reason.status === 404;
+      $(id).closest('section').hidden = absent;
+      if (!absent) fill(id, r.status === 'fulfilled' ? draw(r.value, info, me) : render.el('p', { class: 'bad' }, r.reason.message));
     });
     $('login').hidden = true;
     $('panels').hidden = false;
@@ -86,6 +93,7 @@ document.addEventListener('visibilitychange', () => {
 });
 
 logs.initLogs($('logs'), () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` }));
+initActions(document.body, () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` }), () => refresh());
 takeTokenFromHash();
 if (localStorage.getItem(KEY)) refresh();
 else showLogin('paste your API token to see the cloud');

@@ -1,4 +1,6 @@
 // Builds the panels from API data with textContent only: nothing from the API becomes markup.
+import { button, mayDeploy } from './actions.js';
+
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) e.setAttribute(k, v);
@@ -33,11 +35,17 @@ function capacity(n, key, show) {
   return el('span', { class: used > n.capacity[key] * 0.9 ? 'warn' : '' }, `${show(used)} / ${show(n.capacity[key])}`);
 }
 
+// Drain and undrain are offered once the API says whether a node is cordoned (the server has the routes).
 export function nodes(list) {
-  return table(['node', 'address', 'lease expires', 'reachable', 'CPUs reserved', 'memory reserved'], list.map((n) => [
+  const drains = list.some((n) => typeof n.cordoned === 'boolean');
+  const head = ['node', 'address', 'lease expires', 'reachable', 'CPUs reserved', 'memory reserved', ...(drains ? ['placement'] : [])];
+  return table(head, list.map((n) => [
     n.name, el('code', {}, n.ip), n.expired ? no('expired') : until(n.expiresAt),
     n.reachable === null ? el('span', { class: 'muted' }, 'not asked') : n.reachable ? yes('yes') : el('span', { class: 'bad', title: n.error ?? '' }, 'no'),
     capacity(n, 'cpus', (c) => String(Math.round(c * 100) / 100)), capacity(n, 'memory', bytes),
+    ...(drains ? [n.cordoned
+      ? [el('span', { class: 'warn' }, 'cordoned '), button('undrain', 'undrain', { node: n.name })]
+      : [el('span', { class: 'ok' }, 'open '), button('drain', 'drain', { node: n.name })]] : []),
   ]), 'no nodes: no DHCP leases and no static nodes');
 }
 
@@ -49,14 +57,36 @@ function reach(a, varnish) {
   return out;
 }
 
-export function apps(data, varnish) {
+/** `plan` for an action only when two plans hold an app of that name (the API resolves APP alone otherwise). */
+export function planIfNeeded(list, a) {
+  return list.filter((b) => b.app === a.app).length > 1 ? a.plan : undefined;
+}
+
+export function apps(data, varnish, me) {
+  const acts = data.apps.some((a) => mayDeploy(me, a.plan, a.app));
   const rows = data.apps.map((a) => [
     el('strong', {}, a.app), el('span', { class: 'muted' }, a.plan),
     el('span', { class: a.healthy >= a.desired ? 'ok' : a.healthy > 0 ? 'warn' : 'bad' }, `${a.healthy} / ${a.desired}`),
     a.nodes.join(', ') || '-', a.revisions.map((r) => el('code', {}, r)), reach(a, varnish),
+    ...(acts ? [mayDeploy(me, a.plan, a.app) ? button('rollback', 'roll back', { app: a.app, plan: planIfNeeded(data.apps, a) }) : ''] : []),
   ]);
   const warn = data.unreachable.map((u) => el('p', { class: 'bad' }, `${u.node} is unreachable: ${u.message}`));
-  return [table(['app', 'plan', 'healthy / desired', 'nodes', 'revision', 'reach it through Varnish'], rows, 'no plan deployed yet'), ...warn];
+  const head = ['app', 'plan', 'healthy / desired', 'nodes', 'revision', 'reach it through Varnish', ...(acts ? ['act'] : [])];
+  return [table(head, rows, 'no plan deployed yet'), ...warn];
+}
+
+/** Scheduled jobs (GET /api/jobs): schedule, last run, and "run now" for who may. */
+export function jobs(data, me) {
+  const list = Array.isArray(data) ? data : data.jobs ?? [];
+  return table(['job', 'plan', 'schedule', 'last run', ''], list.map((j) => {
+    const last = j.last ?? j.lastRun ?? j.runs?.[0] ?? null;
+    const code = last?.exitCode ?? last?.exit ?? null;
+    return [
+      el('strong', {}, j.app), el('span', { class: 'muted' }, j.plan ?? ''), el('code', {}, j.schedule ?? '-'),
+      last ? el('span', { class: code === 0 ? 'ok' : code === null ? 'muted' : 'bad' }, `${(last.startedAt ?? '').replace('T', ' ').slice(0, 19)} ${code === null ? (last.state ?? '') : `exit ${code}`}`) : el('span', { class: 'muted' }, 'never'),
+      mayDeploy(me, j.plan, j.app) ? button('run-job', 'run now', { app: j.app, plan: planIfNeeded(list, j) }) : '',
+    ];
+  }), 'no scheduled jobs');
 }
 
 export function routes(list) {
