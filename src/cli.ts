@@ -45,6 +45,18 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     return report(err);
+  } finally {
+    await settleEvents();
+  }
+}
+
+/** Webhook deliveries a command queued get a short bounded grace, then go to the outbox (events/emit.ts). */
+async function settleEvents(): Promise<void> {
+  try {
+    const { settleNotifications } = await import('./events/emit.js');
+    await settleNotifications();
+  } catch {
+    /* never the command's failure */
   }
 }
 

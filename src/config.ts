@@ -34,6 +34,36 @@ const acme = z
   })
   .strict();
 
+const webhook = z
+  .object({
+    url: z.string().url().describe('where events are POSTed as JSON'),
+    secret: z
+      .union([z.object({ env: z.string().min(1) }).strict(), z.object({ secret: z.string().min(1) }).strict()])
+      .optional()
+      .describe('HMAC key of X-Cloudmatrix-Signature: the name of an env var, or of a secret of `cloudmatrix secret set`'),
+    events: z.array(z.string().regex(/^[a-z_]+\.([a-z_]+|\*)$/)).optional().describe('event types (or `deploy.*`) this webhook takes; absent: all'),
+  })
+  .strict();
+
+const notify = z
+  .object({
+    webhooks: z.array(webhook).default([]),
+    timeoutMs: ms.default(5000).describe('one delivery attempt'),
+    retries: z.number().int().min(0).max(10).default(5),
+    queue: z.number().int().min(1).max(100_000).default(1000).describe('deliveries waiting at most; beyond, the oldest is dropped'),
+    graceMs: z.number().int().min(0).max(10_000).default(1000).describe('how long a CLI command waits at exit for deliveries in flight; what is left goes to the outbox that serve delivers'),
+  })
+  .strict();
+
+const registryGc = z
+  .object({
+    configFile: z.string().min(1).describe('the registry config that garbage-collect reads (the read-write face)'),
+    readOnly: z.array(z.string().min(1)).min(1).describe('argv that restarts the read-write face read-only and returns once it answers'),
+    readWrite: z.array(z.string().min(1)).min(1).describe('argv that restarts it read-write and returns once it answers'),
+    command: z.array(z.string().min(1)).min(1).default(['docker-registry']).describe('the registry binary (then `garbage-collect CONFIG`)'),
+  })
+  .strict();
+
 const staticNode = z.object({ name: z.string().min(1), ip: z.string().min(1) }).strict();
 
 export const configSchema = z
@@ -83,6 +113,9 @@ export const configSchema = z
       .default({ listen: '127.0.0.1:8700' }),
     tls: tls.optional().describe('HTTPS at the router; absent: plain HTTP only'),
     acme: acme.optional().describe('where `tls: acme` apps get their certificates'),
+    notify: notify.optional().describe('webhooks that receive events (deploys, autoscale, jobs, certificates, nodes)'),
+    images: z.object({ keep: z.number().int().min(1).max(100).default(5) }).strict().default({ keep: 5 }).describe('images prune keeps the last `keep` revisions of each app'),
+    registryGc: registryGc.optional().describe('how images prune runs the registry garbage collection; absent: manifests are deleted, blobs stay'),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.js';
 import { deployRoutes } from './routes-deploy.js';
 import { logRoutes } from './routes-logs.js';
 import { readRoutes } from './routes-read.js';
+import { eventRoutes } from './routes-events.js';
 import { seriesRoutes } from './routes-series.js';
 
 export const BODY_LIMIT = '256kb';
@@ -53,7 +54,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     const text = await metrics.registry.metrics();
     res.type(metrics.registry.contentType).send(text);
   });
-  app.use('/api', readRoutes(deps), seriesRoutes(deps), deployRoutes(deps, jobs, metrics), logRoutes(deps));
+  app.use('/api', readRoutes(deps), seriesRoutes(deps), deployRoutes(deps, jobs, metrics), logRoutes(deps), eventRoutes(deps));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(errorHandler(log));
   return app;

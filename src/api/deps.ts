@@ -8,6 +8,7 @@ import type { CertRow } from '../tls/list.js';
 import type { UserStore } from '../adapters/store/users.js';
 import type { Plan } from '../model/plan.js';
 import type { Principal } from '../model/users/permissions.js';
+import type { CloudEvent } from '../model/events.js';
 import type { SeriesView } from './series-sampler.js';
 
 /** A node as the API shows it: its lease (or static entry) and whether its dockerd answers. */
@@ -56,6 +57,8 @@ export interface ApiDeps {
   history(): Promise<DeployRecord[]>;
   /** absent: no autoscale metrics */
   autoscale?(): Promise<AutoscaleView>;
+  /** the event log (oldest first) and a follower of what is appended to it (returns its stop); absent: no events route */
+  events?: { read(): CloudEvent[]; follow(onEvent: (e: CloudEvent) => void): () => void };
   /** the dashboard's traffic charts, cut to the apps `visible` says; absent: no sampler runs (only serve has one) */
   series?(visible: (app: string) => boolean): Promise<SeriesView>;
   /** absent: no certificate metrics (no tls in the config) */

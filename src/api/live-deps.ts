@@ -18,6 +18,8 @@ import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 import { nodeViews } from './node-views.js';
 import { nodeCapacities } from '../inventory/capacity.js';
+import { readEvents } from '../events/log.js';
+import { followEvents } from '../events/follow.js';
 
 // One look at the cluster serves every panel of a dashboard refresh and a metrics scrape.
 const OBSERVE_TTL_MS = 2000;
@@ -58,6 +60,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
     },
     ...(config.tls ? { certs: async () => (await import('../tls/list.js')).listCertificates(config) } : {}),
     logs: (req) => openAppLogs(config, req),
+    events: { read: () => readEvents(config.stateDir), follow: (onEvent) => followEvents(config.stateDir, onEvent) },
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
     deploy: ({ planFile, dryRun, log: progress, user }) => deployPlan(config, { planFile, dryRun, log: progress, ...guard(user) }),
     prepareRollback(app, to, user) {

@@ -8,10 +8,12 @@ import { createApp } from './app.js';
 import type { Jobs } from './jobs.js';
 import { parseListen, readTokenIfSet } from './listen.js';
 import { liveDeps } from './live-deps.js';
+import { deliverOutbox } from '../events/emit.js';
 import { liveSeriesSampler } from './series-live.js';
 import type { ApiMetrics } from './metrics.js';
 
 const SHUTDOWN_WAIT_MS = 90_000;
+const OUTBOX_EVERY_MS = 10_000;
 
 export interface ServeOptions {
   /** HOST:PORT (default: the config's api.listen) */
@@ -50,6 +52,18 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
   const tokens = token === null ? 'users\' tokens (cloudmatrix user add)' : `users' tokens, or the admin token in ${config.api.tokenFile}`;
   console.log(`cloudmatrix API and dashboard on http://${shown}:${addr.port}/ (bearer token: ${tokens})`);
   const stopWatching = new AbortController();
+  // Webhook deliveries that CLI commands could not finish in their grace (events/emit.ts).
+  const outbox = () => {
+    try {
+      const n = deliverOutbox(config, log);
+      if (n) log(`notify: ${n} delivery(ies) taken over from the outbox`);
+    } catch (err) {
+      log(`notify: outbox: ${(err as Error).message}`);
+    }
+  };
+  outbox();
+  const outboxTimer = setInterval(outbox, OUTBOX_EVERY_MS);
+  outboxTimer.unref();
   let watching: Promise<void> = Promise.resolve();
   const sampling = sampler.run(stopWatching.signal).catch((err: Error) => log(`series: stopped: ${err.message}`));
   if (opts.watchMs !== null) {
@@ -64,6 +78,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<void> {
     const stop = async (sig: string) => {
       log(`${sig}: closing`);
       stopWatching.abort();
+      clearInterval(outboxTimer);
       server.close();
       server.closeIdleConnections();
       const jobs = app.locals.jobs as Jobs;

@@ -24,6 +24,7 @@ import { registerLogs } from './logs.js';
 import { registerExec } from './exec.js';
 import { registerUser } from './user.js';
 import { registerBackup, registerMove, registerVolumes } from './backup.js';
+import { registerEvents } from './events.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -54,4 +55,5 @@ export function registerCommands(program: Command): void {
   registerLogs(program);
   registerExec(program);
   registerUser(program);
+  registerEvents(program);
 }

@@ -33,6 +33,7 @@ import type { CertOutcome } from '../tls/certificates.js';
 import type { Plan, PlanSource } from '../model/plan.js';
 import { crossPlanClashes } from '../model/plan/cross-plan.js';
 import { localActor, type Actor } from '../users/actor.js';
+import { deployEvents } from './deploy-events.js';
 
 export interface DeployOptions {
   planFile: string;
@@ -108,10 +109,17 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     waitMs: opts.lockWaitMs ?? 300_000, log,
     onStale: (h) => log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
   });
+  const events = opts.dryRun ? null : deployEvents(config, checked.name, kind, opts.actor ?? localActor(), opts.note);
+  events?.started();
   try {
     // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
     const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' ? 'deploy' : kind, opts.scale);
-    return await deployLocked(config, opts, log, t0, refs, counted, !!lock);
+    const report = await deployLocked(config, opts, log, t0, refs, counted, !!lock);
+    events?.finished(report);
+    return report;
+  } catch (err) {
+    events?.threw(err);
+    throw err;
   } finally {
     lock?.release();
   }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { liveLockHolder } from '../adapters/store/lock.js';
 import { ensureCertificates } from './certificates.js';
+import { emitEvent } from '../events/emit.js';
 
 const CHECK_EVERY_MS = 60_000;
 
@@ -19,7 +20,10 @@ export async function runCertificateRenewal(config: Config, opts: { log: (line: 
   while (!opts.signal.aborted) {
     if (!liveLockHolder(lockFile)) {
       try {
-        await ensureCertificates(config, { backoff: true, log: opts.log });
+        const outcomes = await ensureCertificates(config, { backoff: true, log: opts.log });
+        for (const o of outcomes.filter((x) => x.action === 'failed')) {
+          emitEvent(config, { type: 'certificate.renewal_failed', plan: o.plan, app: o.app, host: o.host, message: `certificate of ${o.host} not renewed: ${o.error ?? 'failed'}` }, opts.log);
+        }
       } catch (err) {
         opts.log(`certificate pass failed: ${(err as Error).message}`);
       }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { emitEvent } from '../events/emit.js';
 import type { Config } from '../config.js';
 import { NodeEngines, type DockerEvent, type EventStream } from '../adapters/docker.js';
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
@@ -63,6 +64,7 @@ export class Watcher {
   private readonly retryAt = new Map<string, number>();
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly failing = new Set<string>();
+  private unreachable = new Set<string>();
   private lastSkip = '';
   private last: RoutingTable | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -143,6 +145,7 @@ export class Watcher {
     const plans = store.list();
     if (plans.length === 0) return { changed: false, lines: [], skipped: NOTHING_DEPLOYED };
     const cluster = await readCluster(nodes ?? (await listNodes(this.config)), this.engines);
+    this.noteUnreachable(cluster.unreachable);
     const after = busy();
     if (after) return { changed: false, lines: [], skipped: after };
     if (JSON.stringify(store.list()) !== JSON.stringify(plans)) return { changed: false, lines: [], skipped: 'the deployed plans changed while the nodes were read' };
@@ -159,6 +162,16 @@ export class Watcher {
       if (unreachable.length + lines.length > MAX_LINES) this.opts.log(`  ... and ${unreachable.length + lines.length - MAX_LINES} more`);
     }
     return { changed: result.changed, lines, vcl: result.name };
+  }
+
+  /** A node.unreachable event when a node stops answering (once, until it answers again). */
+  private noteUnreachable(unreachable: readonly { node: string; message: string }[]): void {
+    const now = new Set(unreachable.map((u) => u.node));
+    for (const u of unreachable) {
+      if (this.unreachable.has(u.node)) continue;
+      emitEvent(this.config, { type: 'node.unreachable', node: u.node, message: `${u.node} is unreachable: ${u.message}` }, (l) => this.opts.log(`warning: ${l}`));
+    }
+    this.unreachable = now;
   }
 
   /** An event stream per node that has none (or whose address changed), and no stream for gone nodes. */
