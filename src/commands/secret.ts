@@ -23,25 +23,28 @@ export function registerSecret(program: Command): void {
     .command('set')
     .description('store a secret (or replace it); the value is read from stdin, never from the command line')
     .argument('<name>', 'NAME: upper-case letters, digits and _ (an env var name)')
+    .option('--plan <plan>', "only for this deployed plan's apps (e.g. staging): wins over the global value for them")
     .addHelpText('after', `
   printf %s "$PASSWORD" | cloudmatrix secret set DATABASE_PASSWORD
   cloudmatrix secret set SESSION_KEY < session.key     # one trailing line end is dropped
+  cloudmatrix secret set DATABASE_PASSWORD --plan staging < staging-password   # listed as staging/DATABASE_PASSWORD
 On a terminal it asks for the value without echoing it. The next deploy-plan replaces exactly the
 containers of the apps that name a changed secret.`)
-    .action(async (name: string) => {
+    .action(async (name: string, opts: { plan?: string }) => {
       const [{ setSecret }, { readSecretValue }, { UserError }, { SECRET_NAME, SECRET_NAME_MESSAGE }] = await Promise.all([
         import('../secrets/secrets.js'), import('../secrets/read-value.js'), import('../errors.js'), import('../model/secrets.js'),
       ]);
       // The name first: a bad one must not make the user type the value for nothing.
       if (!SECRET_NAME.test(name)) throw new UserError(`NAME ${JSON.stringify(name)}: ${SECRET_NAME_MESSAGE}`);
       const stateDir = await stateDirOfConfig();
-      const r = setSecret(stateDir, name, await readSecretValue(name));
+      if (opts.plan !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(opts.plan)) throw new UserError(`--plan ${JSON.stringify(opts.plan.slice(0, 64))}: a plan name is letters, digits, "_", "." and "-"`);
+      const r = setSecret(stateDir, name, await readSecretValue(name), undefined, opts.plan);
       const users = r.usedBy.length ? `; the next deploy replaces ${r.usedBy.join(', ')}` : '';
-      console.log(`${r.replaced ? 'replaced' : 'set'} secret ${name}${users}`);
+      console.log(`${r.replaced ? 'replaced' : 'set'} secret ${opts.plan ? `${opts.plan}/` : ''}${name}${users}`);
     });
   secret
     .command('list')
-    .description('the secrets: names, when set, which deployed apps use them (never values)')
+    .description('the secrets: names (PLAN/NAME for a plan\'s own value), when set, which deployed apps use them (never values)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const { listSecrets } = await import('../secrets/secrets.js');
@@ -53,9 +56,10 @@ containers of the apps that name a changed secret.`)
     .description('remove a secret (one that deployed apps use only with --force)')
     .argument('<name>', 'NAME')
     .option('--force', 'remove it even though deployed apps use it (their next deploy fails until it is set again)')
-    .action(async (name: string, opts: { force?: boolean }) => {
+    .option('--plan <plan>', "the plan's own value (its apps fall back on the global one)")
+    .action(async (name: string, opts: { force?: boolean; plan?: string }) => {
       const { removeSecret } = await import('../secrets/secrets.js');
-      const r = removeSecret(await stateDirOfConfig(), name, opts.force === true);
-      console.log(`removed secret ${name}${r.usedBy.length ? ` (still named by ${r.usedBy.join(', ')})` : ''}`);
+      const r = removeSecret(await stateDirOfConfig(), name, opts.force === true, undefined, opts.plan);
+      console.log(`removed secret ${opts.plan ? `${opts.plan}/` : ''}${name}${r.usedBy.length ? ` (still named by ${r.usedBy.join(', ')})` : ''}`);
     });
 }

@@ -281,7 +281,7 @@ async function deployLocked(
 
 /** The secrets the plan names, all set, or exit 2 naming each one that is not (before anything changes). */
 function planSecrets(config: Config, checked: CheckedPlan, log: (line: string) => void): DeploySecrets {
-  const secrets = deploySecrets(config.stateDir, checked.plan.apps, (m) => log(`warning: ${m}`));
+  const secrets = deploySecrets(config.stateDir, checked.plan.apps, (m) => log(`warning: ${m}`), checked.name);
   if (secrets.missing.length) {
     throw new PlanInvalid(secrets.missing.map((m) => planError(checked.source, ['apps', m.app, 'secrets', m.index], `secret ${m.name} is not set (cloudmatrix secret set ${m.name})`)));
   }

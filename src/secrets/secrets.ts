@@ -9,43 +9,64 @@ export interface SecretRow extends SecretEntry {
   usedBy: string[];
 }
 
-function checkName(name: string): void {
+function checkName(name: string, plan?: string): void {
   if (!SECRET_NAME.test(name)) throw new UserError(`NAME ${JSON.stringify(name)}: ${SECRET_NAME_MESSAGE}`);
+  if (plan !== undefined && !PLAN_NAME.test(plan)) throw new UserError(`--plan ${JSON.stringify(plan.slice(0, 64))}: a plan name is letters, digits, "_", "." and "-"`);
 }
 
-/** Deployed apps by the secrets they name. */
-function users(stateDir: string): Map<string, string[]> {
+/** A plan's own value of a secret is kept under `PLAN/NAME` (a secret name has no `/`); the global one under NAME. */
+const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+export const secretKey = (name: string, plan?: string): string => (plan === undefined ? name : `${plan}/${name}`);
+
+/** Deployed apps by the secrets they name (`PLAN/NAME` for those whose plan has its own value, else NAME). */
+function users(stateDir: string, keys: ReadonlySet<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const { name: plan, plan: p } of new PlanStore(stateDir).list()) {
-    for (const app of p.apps) for (const s of app.secrets ?? []) out.set(s, [...(out.get(s) ?? []), `${plan}/${app.name}`]);
+    for (const app of p.apps) {
+      for (const s of app.secrets ?? []) {
+        const key = keys.has(secretKey(s, plan)) ? secretKey(s, plan) : s;
+        out.set(key, [...(out.get(key) ?? []), `${plan}/${app.name}`]);
+      }
+    }
   }
   return out;
 }
 
-/** Stores (or replaces) a secret; says whether it replaced one. The value is never echoed, not even in errors. */
-export function setSecret(stateDir: string, name: string, value: string, warn?: StoreWarn): { replaced: boolean; usedBy: string[] } {
-  checkName(name);
+const keysOf = (store: SecretStore): Set<string> => new Set(store.list().map((e) => e.name));
+
+/**
+ * Stores (or replaces) a secret, global or only for one plan's apps (`plan`: wins over the global
+ * one for them); says whether it replaced one. The value is never echoed, not even in errors.
+ */
+export function setSecret(stateDir: string, name: string, value: string, warn?: StoreWarn, plan?: string): { replaced: boolean; usedBy: string[] } {
+  checkName(name, plan);
+  const shown = secretKey(name, plan);
   const bad = badSecretValue(value);
-  if (bad) throw new UserError(`secret ${name}: ${bad} (the value is read from stdin)`);
+  if (bad) throw new UserError(`secret ${shown}: ${bad} (the value is read from stdin)`);
   const store = new SecretStore(stateDir, warn);
-  const replaced = store.has(name);
-  store.set(name, value);
-  return { replaced, usedBy: users(stateDir).get(name) ?? [] };
+  const replaced = store.has(shown);
+  store.set(shown, value);
+  return { replaced, usedBy: users(stateDir, keysOf(store)).get(shown) ?? [] };
 }
 
 export function listSecrets(stateDir: string, warn?: StoreWarn): SecretRow[] {
-  const used = users(stateDir);
-  return new SecretStore(stateDir, warn).list().map((e) => ({ ...e, usedBy: used.get(e.name) ?? [] }));
+  const store = new SecretStore(stateDir, warn);
+  const used = users(stateDir, keysOf(store));
+  return store.list().map((e) => ({ ...e, usedBy: used.get(e.name) ?? [] }));
 }
 
-/** Removes a secret; one that deployed apps use only with `force` (their next deploy would fail without it). */
-export function removeSecret(stateDir: string, name: string, force: boolean, warn?: StoreWarn): { usedBy: string[] } {
-  checkName(name);
-  const usedBy = users(stateDir).get(name) ?? [];
+/** Removes a secret (global, or a plan's own); one that deployed apps use only with `force` (their next deploy would fail without it). */
+export function removeSecret(stateDir: string, name: string, force: boolean, warn?: StoreWarn, plan?: string): { usedBy: string[] } {
+  checkName(name, plan);
+  const shown = secretKey(name, plan);
+  const store = new SecretStore(stateDir, warn);
+  const keys = keysOf(store);
+  // A plan's app that loses its own value falls back on the global one: only apps left with none count.
+  const usedBy = (users(stateDir, keys).get(shown) ?? []).filter((u) => plan === undefined || !keys.has(name));
   if (usedBy.length && !force) {
-    throw new UserError(`secret ${name} is used by ${usedBy.join(', ')}: their next deploy would fail without it (--force removes it anyway)`);
+    throw new UserError(`secret ${shown} is used by ${usedBy.join(', ')}: their next deploy would fail without it (--force removes it anyway)`);
   }
-  if (!new SecretStore(stateDir, warn).remove(name)) throw new UserError(`secret ${name} is not set`);
+  if (!store.remove(shown)) throw new UserError(`secret ${shown} is not set`);
   return { usedBy };
 }
 
@@ -60,12 +81,16 @@ export interface DeploySecrets {
   missing: { app: string; index: number; name: string }[];
 }
 
-export function deploySecrets(stateDir: string, apps: readonly { name: string; secrets?: string[] }[], warn?: StoreWarn): DeploySecrets {
+/** The values for the plan `plan`'s apps: its own value of a name (`PLAN/NAME`) where it has one, else the global one. */
+export function deploySecrets(stateDir: string, apps: readonly { name: string; secrets?: string[] }[], warn?: StoreWarn, plan?: string): DeploySecrets {
   const names = new Set(apps.flatMap((a) => a.secrets ?? []));
   const empty: DeploySecrets = { envOf: () => ({}), fingerprints: new Map(), values: [], missing: [] };
   if (names.size === 0) return empty;
   const store = new SecretStore(stateDir, warn);
-  const values = store.values(names);
+  const keys = keysOf(store);
+  const keyOf = (n: string) => (plan !== undefined && keys.has(secretKey(n, plan)) ? secretKey(n, plan) : n);
+  const byKey = store.values([...names].map(keyOf).filter((k) => keys.has(k)));
+  const values = new Map([...names].filter((n) => byKey.has(keyOf(n))).map((n) => [n, byKey.get(keyOf(n))!]));
   const missing = apps.flatMap((a) => (a.secrets ?? []).map((name, index) => ({ app: a.name, index, name })).filter((m) => !values.has(m.name)));
   const byApp = new Map(apps.map((a) => [a.name, a.secrets ?? []]));
   return {
