@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -94,6 +94,19 @@ async function deploy(greeting: string): Promise<void> {
 async function drawnRps(page: Page): Promise<number[]> {
   const attr = await page.locator(`figure.traffic[data-app="${APP}"]`).getAttribute('data-rps-recent');
   return (attr ?? '').split(',').filter((v) => v !== '').map(Number);
+}
+
+/** One request through Varnish with a method busybox httpd does not implement: the app answers 501. */
+function unimplemented(): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = httpRequest({ host: '127.0.0.1', port: 6081, path: '/', method: 'DELETE', headers: { Host: HOST } }, (r) => {
+      r.resume();
+      r.on('end', () => res(r.statusCode ?? 0));
+    });
+    req.setTimeout(3000, () => req.destroy(new Error('no answer within 3000 ms')));
+    req.on('error', rej);
+    req.end();
+  });
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -189,11 +202,19 @@ describe('the dashboard acts and shows traffic', () => {
       assert.ok(Math.max(...drawn) > quiet, 'the series rose');
       assert.equal(await figure.getAttribute('data-replicas-last'), '1');
       assert.ok(Number(await figure.getAttribute('data-deploys')) >= 2, 'both deploys marked on the time axis');
-      // 5xx are counted (varnishncsa runs) and there were none.
+      // 5xx: none so far (varnishncsa runs); then 20 answers 501 from the app, and the 5xx series rises.
       const { body } = await api<{ errorsCounted: boolean; apps: { app: string; points: (number | null)[][] }[] }>('/api/series');
       assert.equal(body.errorsCounted, true);
       const errs = body.apps.find((a) => a.app === APP)!.points.slice(-5).map((p) => p[2]);
       assert.ok(errs.every((e) => e === 0 || e === null) && errs.some((e) => e === 0), `5xx/s: ${errs.join(' ')}`);
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push(await unimplemented());
+      assert.deepEqual([...new Set(statuses)], [501]);
+      await page.waitForFunction((app) => {
+        const f = document.querySelector(`figure.traffic[data-app="${app}"]`);
+        return (f?.getAttribute('data-errors-recent') ?? '').split(',').some((x) => x !== '' && Number(x) > 0);
+      }, APP, { timeout: 15_000 });
+      console.log(`# drawn 5xx/s (last points): ${await figure.getAttribute('data-errors-recent')}`);
       await shot(page, 'dashboard-traffic.png');
       assert.deepEqual(failed, []);
     } finally {
