@@ -38,6 +38,8 @@ export interface AutoscaleView {
 /** A rollback checked and ready: `run` starts it. */
 export interface PreparedRollback {
   description: string;
+  /** the app `APP` or `PLAN/APP` resolved to (checked against the user's apps before the job starts) */
+  id?: { plan: string; app: string };
   run(log: Log): Promise<DeployReport>;
 }
 

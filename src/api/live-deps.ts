@@ -66,6 +66,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
     prepareRollback(app, to, user) {
       const { checked, target } = rollbackPlan(config, app, to);
       return {
+        id: { plan: checked.name, app: target.app },
         description: `${app} back to revision ${target.revision} (${target.image})`,
         run: (progress) => deployPlan(config, { planFile: checked.file, plan: checked, kind: 'rollback', log: progress, ...guard(user) }),
       };

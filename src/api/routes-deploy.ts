@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { planSummary } from '../plans/summary.js';
 import { reservedPlanName } from '../model/names.js';
 import { isLegacyPlan, parsePlan, type Plan } from '../model/plan.js';
-import { appsTouched, firstForbidden, seesAll, type Principal } from '../model/users/permissions.js';
+import { appsTouched, can, firstForbidden, seesAll, type Principal } from '../model/users/permissions.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorBody } from './errors.js';
@@ -21,7 +21,7 @@ const planNameField = z
 const checkBody = z.object({ name: planNameField.optional(), plan: z.string().min(1, 'the plan text is empty') }).strict();
 const deployBody = z.object({ name: planNameField, plan: z.string().min(1, 'the plan text is empty'), dryRun: z.boolean().optional() }).strict();
 const rollbackBody = z.object({ to: z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a revision (hex) or its prefix').optional() }).strict();
-const appParam = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected an app name');
+const appParam = z.string().regex(/^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}\/)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected APP or PLAN/APP (the slash as %2F)');
 
 /** Parses plan text under a file name that says its format: legacy `.plan` by look, else YAML/JSON. */
 function checkText(name: string | undefined, text: string) {
@@ -93,6 +93,10 @@ export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Ro
     if (conflict) return void res.status(409).json({ error: conflict });
     const who = principalOf(res);
     const prepared = deps.prepareRollback(app, body.to, who);
+    // `APP` alone passed the route's rule by name; the plan it resolved to decides.
+    if (prepared.id && !can(who, 'deploy', prepared.id.app, prepared.id.plan)) {
+      return void res.status(403).json({ error: `forbidden: user ${who.name} (${who.role}) may not deploy app "${prepared.id.plan}/${prepared.id.app}"` });
+    }
     const job = start('rollback', (log) => prepared.run(log), who.name);
     res.status(202).location(`/api/deploys/${job.id}`).json({ id: job.id, events: `/api/deploys/${job.id}/events`, rollback: prepared.description });
   });

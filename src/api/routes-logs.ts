@@ -6,6 +6,7 @@ import { parseSince, parseTail } from '../model/logs/flags.js';
 import type { ApiDeps } from './deps.js';
 import { sendError } from './errors.js';
 import { parseOr400 } from './validate.js';
+import { can, type Principal } from '../model/users/permissions.js';
 
 const HEARTBEAT_MS = 15_000;
 /** Without ?tail=, each replica's last lines: enough for a look, not a whole log. */
@@ -45,6 +46,13 @@ export function logRoutes(deps: ApiDeps): Router {
     } catch (err) {
       if (err instanceof UnknownApp) return void res.status(404).json({ error: err.message });
       return sendError(res, err);
+    }
+    // `APP` alone passed the route's rule by name; the plan it resolved to decides.
+    const who = res.locals.principal as Principal | undefined;
+    const { plan, app } = session.replicas.target;
+    if (who && !can(who, 'read', app, plan)) {
+      session.close();
+      return void res.status(403).json({ error: `forbidden: user ${who.name} (${who.role}) may not read app "${plan ? `${plan}/` : ''}${app}"` });
     }
     const stop = new AbortController();
     res.on('close', () => stop.abort());

@@ -8,15 +8,15 @@ export const readable = (p: Principal) => (app: string): boolean => can(p, 'read
 
 export function visibleApps(p: Principal, view: { apps: AppStatus[]; unreachable: { node: string; message: string }[] }) {
   if (seesAll(p)) return view;
-  return { apps: view.apps.filter((a) => can(p, 'read', a.app)), unreachable: [] };
+  return { apps: view.apps.filter((a) => can(p, 'read', a.app, a.plan)), unreachable: [] };
 }
 
-export const visibleRoutes = (p: Principal, rows: RouteRow[]): RouteRow[] => (seesAll(p) ? rows : rows.filter((r) => can(p, 'read', r.app)));
+export const visibleRoutes = (p: Principal, rows: RouteRow[]): RouteRow[] => (seesAll(p) ? rows : rows.filter((r) => can(p, 'read', r.app, r.plan)));
 
 /** Records that touched one of the user's apps, each cut to those apps. */
 export function visibleHistory(p: Principal, records: DeployRecord[]): DeployRecord[] {
   if (seesAll(p)) return records;
-  return records.map((r) => ({ ...r, apps: r.apps.filter((a) => can(p, 'read', a.app)) })).filter((r) => r.apps.length > 0);
+  return records.map((r) => ({ ...r, apps: r.apps.filter((a) => can(p, 'read', a.app, r.plan)) })).filter((r) => r.apps.length > 0);
 }
 
 /** Repositories `cloud/<app>` of the user's apps. */

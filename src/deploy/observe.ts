@@ -6,7 +6,7 @@ import { PlanStore } from '../adapters/store/plans.js';
 import { createVarnish } from '../adapters/varnish.js';
 import type { CloudContainer } from '../model/cloud-container.js';
 import { routable, routingTable, type NamedPlan } from '../model/routes.js';
-import { vclView } from '../model/vcl.js';
+import { routeIds, vclView } from '../model/vcl.js';
 import { readCluster, type Cluster } from './cluster.js';
 import { knownGoodOf } from './known-good.js';
 
@@ -76,6 +76,7 @@ export async function appStatus(plans: readonly NamedPlan[], containers: readonl
 
 export interface RouteRow {
   app: string;
+  plan?: string;
   hosts: string[];
   paths: string[];
   director: string;
@@ -98,10 +99,11 @@ export async function liveRoutes(config: Config, plans: readonly NamedPlan[], co
   } finally {
     varnish.close();
   }
-  return table.apps.map((a) => ({
-    app: a.name, hosts: a.hosts, paths: a.paths, director: a.director,
+  const ids = routeIds(table.apps);
+  return table.apps.map((a, i) => ({
+    app: a.name, ...(a.plan ? { plan: a.plan } : {}), hosts: a.hosts, paths: a.paths, director: a.director,
     backends: view.backends
-      .filter((b) => b.app === a.name)
+      .filter((b) => b.app === ids[i])
       .map((b) => {
         const l = live.find((x) => x.name.toLowerCase() === b.name.toLowerCase());
         const rb = a.backends.find((x) => x.address === b.host && String(x.port) === b.port)!;

@@ -69,7 +69,9 @@ export function initLogs(root, authHeaders) {
 export function offer(apps) {
   const pick = document.getElementById('logs-app');
   if (!pick) return;
-  const names = [...new Set(apps.map((a) => a.app))].sort();
+  // PLAN/APP where two plans (staging, production) each have an app of that name, else APP.
+  const shared = (a) => apps.some((b) => b.app === a.app && b.plan !== a.plan);
+  const names = [...new Set(apps.map((a) => (shared(a) ? `${a.plan}/${a.app}` : a.app)))].sort();
   const have = [...pick.options].slice(1).map((o) => o.value);
   if (names.join('\n') === have.join('\n')) return;
   pick.replaceChildren(el('option', { value: '' }, '(no app)'), ...names.map((n) => el('option', { value: n }, n)));
