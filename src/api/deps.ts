@@ -62,7 +62,7 @@ export interface ApiDeps {
   /** the event log (oldest first) and a follower of what is appended to it (returns its stop); absent: no events route */
   events?: { read(): CloudEvent[]; follow(onEvent: (e: CloudEvent) => void): () => void };
   /** the dashboard's traffic charts, cut to the apps `visible` says; absent: no sampler runs (only serve has one) */
-  series?(visible: (app: string) => boolean): Promise<SeriesView>;
+  series?(visible: (plan: string, app: string) => boolean): Promise<SeriesView>;
   /** absent: no certificate metrics (no tls in the config) */
   certs?(): Promise<CertRow[]>;
   /** an app's logs, checked (UnknownApp, unknown node) before anything streams; absent: no logs route */

@@ -2,7 +2,7 @@ import type { CounterSource } from '../adapters/request-counters.js';
 import type { LineStream } from '../adapters/status-stream.js';
 import { appResolver } from '../model/request-counters.js';
 import {
-  deployMarks, parseStatusLine, pointsAt, SeriesStore, type AppSeries, type CounterReading, type DeployedApp, type DeployMark,
+  deployMarks, parseStatusLine, pointsAt, seriesIds, SeriesStore, type AppSeries, type CounterReading, type DeployedApp, type DeployMark, type SeriesVisible,
 } from '../model/series.js';
 import type { DeployRecord } from '../adapters/store/history.js';
 
@@ -109,20 +109,21 @@ export class SeriesSampler {
     // 5xx since the later of the last point and the reader's (re)start; none while it is down.
     const stream = this.stream;
     const since = stream?.running && stream.since !== null && this.lastAt !== null ? Math.max(this.lastAt, stream.since) : null;
+    const ids = seriesIds(this.known);
     const points = pointsAt({
       prev: this.prev, cur, errors: since === null ? null : this.errors, errorsSince: since,
-      apps: this.known, appOf: appResolver(this.known.map((a) => a.app)), maxGapMs: this.stepMs * 3,
+      apps: this.known, appOf: appResolver(ids), maxGapMs: this.stepMs * 3,
     });
     this.errors = new Map();
     this.lastAt = at;
     if (cur.counters) this.prev = cur;
-    this.store.add(points, new Map(this.known.map((a) => [a.app, a.plan])), at);
+    this.store.add(points, new Map(this.known.map((a, i) => [ids[i]!, { plan: a.plan, app: a.app }])), at);
   }
 
-  async view(visible: (app: string) => boolean = () => true): Promise<SeriesView> {
+  async view(visible: SeriesVisible = () => true): Promise<SeriesView> {
     const now = this.now();
     const deploys = deployMarks(await this.deps.history(), now - this.keepMs, now)
-      .map((d) => ({ ...d, apps: d.apps.filter(visible) }))
+      .map((d) => ({ ...d, apps: d.apps.filter((app) => visible(d.plan, app)) }))
       .filter((d) => d.apps.length > 0);
     return { stepMs: this.stepMs, keepMs: this.keepMs, now, errorsCounted: this.stream?.running === true, apps: this.store.view(now, visible), deploys };
   }

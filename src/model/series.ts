@@ -1,4 +1,5 @@
 import { requestDeltas, type Counters } from './request-counters.js';
+import { routeIds } from './vcl.js';
 
 /**
  * The dashboard's traffic series: per app, requests per second (Varnish's per-backend request
@@ -28,6 +29,15 @@ export interface DeployedApp {
   healthy: number | null;
 }
 
+/**
+ * Each app's key in the series: the id Varnish knows it by (vcl.ts routeIds), its name, or
+ * `plan/app` when two plans hold an app of that name. Backend names and the X-Cloudmatrix-App
+ * header carry the same id.
+ */
+export function seriesIds(apps: readonly DeployedApp[]): string[] {
+  return routeIds(apps.map((a) => ({ name: a.app, plan: a.plan })));
+}
+
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 /**
@@ -41,7 +51,7 @@ export function perSecond(count: number, from: number, to: number, maxGapMs: num
 }
 
 /**
- * One point per deployed app at `cur.at`. Requests come from the counter deltas since the last
+ * One point per deployed app at `cur.at`, keyed by its series id (`appOf` answers those ids). Requests come from the counter deltas since the last
  * good reading (a reset counts from zero, a new backend from zero: never negative); 5xx from the
  * answers counted since the previous point (null: the log reader was down).
  */
@@ -58,15 +68,17 @@ export function pointsAt(input: {
   const { prev, cur, errors, errorsSince, apps, appOf, maxGapMs } = input;
   const deltas = prev?.counters && cur.counters ? requestDeltas(prev.counters, cur.counters, appOf) : null;
   const out = new Map<string, SeriesPoint>();
-  for (const a of apps) {
-    const rps = deltas && prev ? perSecond(deltas.get(a.app) ?? 0, prev.at, cur.at, maxGapMs) : null;
-    const fivexx = errors && errorsSince !== null ? perSecond(errors.get(a.app) ?? 0, errorsSince, cur.at, maxGapMs) : null;
-    out.set(a.app, { at: cur.at, rps, errors: fivexx, replicas: a.healthy });
-  }
+  const ids = seriesIds(apps);
+  apps.forEach((a, i) => {
+    const id = ids[i]!;
+    const rps = deltas && prev ? perSecond(deltas.get(id) ?? 0, prev.at, cur.at, maxGapMs) : null;
+    const fivexx = errors && errorsSince !== null ? perSecond(errors.get(id) ?? 0, errorsSince, cur.at, maxGapMs) : null;
+    out.set(id, { at: cur.at, rps, errors: fivexx, replicas: a.healthy });
+  });
   return out;
 }
 
-/** `APP STATUS` as varnishncsa prints it with `-F '%{X-Cloudmatrix-App}o %s'`; `-` when no app answered. */
+/** `ID STATUS` as varnishncsa prints it with `-F '%{X-Cloudmatrix-App}o %s'` (ID: app or plan/app); `-` when no app answered. */
 export function parseStatusLine(line: string): { app: string; status: number } | null {
   const m = /^(\S+) ([1-5][0-9]{2})$/.exec(line.trim());
   if (!m || m[1] === '-') return null;
@@ -116,28 +128,33 @@ export class PointRing {
 /** How many points an hour (or `keepMs`) of `stepMs` steps needs, with room for a late tick or two. */
 export const ringCapacity = (keepMs: number, stepMs: number): number => Math.ceil(keepMs / stepMs) + 2;
 
-/** The rings of every app seen in the last `keepMs`; an app gone from the plans is dropped once its last point is older. */
+/** Whether a user may see an app's series: by its plan and name. */
+export type SeriesVisible = (plan: string, app: string) => boolean;
+
+/** The rings of every app seen in the last `keepMs`, by series id; an app gone from the plans is dropped once its last point is older. */
 export class SeriesStore {
-  private readonly rings = new Map<string, { plan: string; ring: PointRing }>();
+  private readonly rings = new Map<string, { plan: string; app: string; ring: PointRing }>();
 
   constructor(readonly stepMs: number, readonly keepMs: number) {}
 
-  add(points: ReadonlyMap<string, SeriesPoint>, plans: ReadonlyMap<string, string>, at: number): void {
-    for (const [app, p] of points) {
-      let entry = this.rings.get(app);
-      if (!entry) this.rings.set(app, (entry = { plan: plans.get(app) ?? '', ring: new PointRing(ringCapacity(this.keepMs, this.stepMs)) }));
-      entry.plan = plans.get(app) ?? entry.plan;
+  /** `names`: each id's plan and app */
+  add(points: ReadonlyMap<string, SeriesPoint>, names: ReadonlyMap<string, { plan: string; app: string }>, at: number): void {
+    for (const [id, p] of points) {
+      const name = names.get(id) ?? { plan: '', app: id };
+      let entry = this.rings.get(id);
+      if (!entry) this.rings.set(id, (entry = { ...name, ring: new PointRing(ringCapacity(this.keepMs, this.stepMs)) }));
+      Object.assign(entry, name);
       entry.ring.push(p);
     }
-    for (const [app, e] of this.rings) if ((e.ring.last()?.at ?? -Infinity) < at - this.keepMs) this.rings.delete(app);
+    for (const [id, e] of this.rings) if ((e.ring.last()?.at ?? -Infinity) < at - this.keepMs) this.rings.delete(id);
   }
 
-  view(now: number, visible: (app: string) => boolean = () => true): AppSeries[] {
+  view(now: number, visible: SeriesVisible = () => true): AppSeries[] {
     const from = now - this.keepMs;
     return [...this.rings.entries()]
-      .filter(([app]) => visible(app))
+      .filter(([, e]) => visible(e.plan, e.app))
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([app, e]) => ({ plan: e.plan, app, points: e.ring.points(from).map((p) => [p.at, p.rps, p.errors, p.replicas] as SeriesRow) }));
+      .map(([id, e]) => ({ id, plan: e.plan, app: e.app, points: e.ring.points(from).map((p) => [p.at, p.rps, p.errors, p.replicas] as SeriesRow) }));
   }
 }
 
@@ -145,27 +162,30 @@ export class SeriesStore {
 export type SeriesRow = [number, number | null, number | null, number | null];
 
 export interface AppSeries {
+  /** the app's series id: its name, or plan/app when two plans hold one of that name */
+  id: string;
   plan: string;
   app: string;
   points: SeriesRow[];
 }
 
-/** A deploy as the chart marks it: when it ended, what kind, how, which apps it changed. */
+/** A deploy as the chart marks it: when it ended, what kind, how, which plan and apps it changed. */
 export interface DeployMark {
   id: string;
   at: number;
   kind: string;
   result: string;
+  plan: string;
   apps: string[];
 }
 
 /** The deploys that ended inside [from, to] and changed an app, oldest first. */
 export function deployMarks(
-  records: readonly { id: string; kind: string; finishedAt: string; result: string; apps: readonly { app: string; result: string }[] }[],
+  records: readonly { id: string; kind: string; plan: string; finishedAt: string; result: string; apps: readonly { app: string; result: string }[] }[],
   from: number, to: number,
 ): DeployMark[] {
   return records
-    .map((r) => ({ id: r.id, at: Date.parse(r.finishedAt), kind: r.kind, result: r.result, apps: r.apps.filter((a) => a.result !== 'unchanged').map((a) => a.app) }))
+    .map((r) => ({ id: r.id, at: Date.parse(r.finishedAt), kind: r.kind, result: r.result, plan: r.plan, apps: r.apps.filter((a) => a.result !== 'unchanged').map((a) => a.app) }))
     .filter((m) => Number.isFinite(m.at) && m.at >= from && m.at <= to && m.apps.length > 0)
     .sort((a, b) => a.at - b.at);
 }

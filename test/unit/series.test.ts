@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  deployMarks, parseStatusLine, perSecond, pointsAt, PointRing, ringCapacity, SeriesStore, type SeriesPoint,
+  deployMarks, parseStatusLine, perSecond, pointsAt, PointRing, ringCapacity, seriesIds, SeriesStore, type SeriesPoint,
 } from '../../src/model/series.js';
 import { appResolver } from '../../src/model/request-counters.js';
 
@@ -19,6 +19,17 @@ describe('series: rates from counter deltas', () => {
     const pts = pointsAt({ prev, cur, errors: new Map([['web', 5]]), errorsSince: 0, apps, appOf, maxGapMs: 15_000 });
     assert.deepEqual(pts.get('web'), { at: 5000, rps: 10, errors: 1, replicas: 2 });
     assert.deepEqual(pts.get('api'), { at: 5000, rps: 0, errors: 0, replicas: 1 });
+  });
+
+  it('two plans with an app of one name: each is its own series, by the ids Varnish knows them by', () => {
+    const both = [{ plan: 'staging', app: 'web', healthy: 1 }, { plan: 'prod', app: 'web', healthy: 3 }, { plan: 'prod', app: 'api', healthy: 1 }];
+    const ids = seriesIds(both);
+    assert.deepEqual(ids, ['staging/web', 'prod/web', 'api']);
+    const prev = { at: 0, counters: new Map([['VBE.c.be__staging__web__node1__8080.req', 0], ['VBE.c.be__prod__web__node2__8080.req', 0]]) };
+    const cur = { at: 1000, counters: new Map([['VBE.c.be__staging__web__node1__8080.req', 2], ['VBE.c.be__prod__web__node2__8080.req', 30]]) };
+    const pts = pointsAt({ prev, cur, errors: new Map([['prod/web', 4]]), errorsSince: 0, apps: both, appOf: appResolver(ids), maxGapMs: 5000 });
+    assert.deepEqual([...pts.entries()].map(([id, p]) => [id, p.rps, p.errors, p.replicas]), [['staging/web', 2, 0, 1], ['prod/web', 30, 4, 3], ['api', 0, 0, 1]]);
+    assert.deepEqual(parseStatusLine('prod/web 502'), { app: 'prod/web', status: 502 });
   });
 
   it('a counter that went down was reset and counts from zero; a new backend counts from zero', () => {
@@ -103,7 +114,7 @@ describe('series: the ring', () => {
 
   it('the store shows the last hour per app and drops an app an hour after its last point', () => {
     const store = new SeriesStore(1000, 10_000);
-    const plans = new Map([['web', 'p'], ['api', 'p']]);
+    const plans = new Map([['web', { plan: 'p', app: 'web' }], ['api', { plan: 'p', app: 'api' }]]);
     for (let t = 0; t <= 20_000; t += 1000) {
       store.add(new Map([['web', point(t)], ...(t <= 5000 ? [['api', point(t)] as const] : [])]), plans, t);
     }
@@ -111,13 +122,14 @@ describe('series: the ring', () => {
     assert.deepEqual(view.map((a) => a.app), ['web']);
     assert.equal(view[0]!.points[0]![0], 10_000);
     assert.equal(view[0]!.points.at(-1)![0], 20_000);
-    assert.deepEqual(store.view(20_000, (a) => a !== 'web'), []);
+    assert.equal(view[0]!.id, 'web');
+    assert.deepEqual(store.view(20_000, (_plan, a) => a !== 'web'), []);
   });
 });
 
 describe('series: deploys on the time axis', () => {
   const rec = (id: string, finishedAt: string, results: [string, string][]) =>
-    ({ id, kind: 'deploy', finishedAt, result: 'ok', apps: results.map(([app, result]) => ({ app, result })) });
+    ({ id, kind: 'deploy', plan: 'p', finishedAt, result: 'ok', apps: results.map(([app, result]) => ({ app, result })) });
 
   it('keeps the deploys that ended in the window and changed an app, oldest first', () => {
     const marks = deployMarks([
