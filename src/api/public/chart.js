@@ -53,7 +53,7 @@ function chart(a, view) {
   const topReplicas = Math.max(1, ...a.points.map((p) => p[3] ?? 0));
   const y = (v) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
   const yr = (v) => H - PAD.bottom - (v / topReplicas) * (H - PAD.top - PAD.bottom);
-  const marks = view.deploys.filter((d) => d.apps.includes(a.app)).map((d) => svg('g', { class: `mark ${d.result}` },
+  const marks = view.deploys.filter((d) => d.plan === a.plan && d.apps.includes(a.app)).map((d) => svg('g', { class: `mark ${d.result}` },
     svg('title', {}, `${d.kind} ${d.id}: ${d.result} at ${new Date(d.at).toLocaleTimeString()}`),
     svg('line', { x1: x(d.at), x2: x(d.at), y1: PAD.top, y2: H - PAD.bottom }),
   ));
@@ -72,7 +72,7 @@ function chart(a, view) {
   const last = a.points.at(-1) ?? [null, null, null, null];
   const recent = (i) => a.points.slice(-RECENT).map((p) => (p[i] === null ? '' : p[i])).join(',');
   return el('figure', {
-    class: 'traffic', 'data-app': a.app, 'data-plan': a.plan, 'data-points': a.points.length,
+    class: 'traffic', 'data-id': a.id, 'data-app': a.app, 'data-plan': a.plan, 'data-points': a.points.length,
     'data-rps-recent': recent(1), 'data-errors-recent': recent(2), 'data-replicas-last': last[3] ?? '', 'data-deploys': marks.length,
   },
   el('figcaption', {},
