@@ -3,10 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { EnvError, UserError } from '../errors.js';
 import { buildInventory } from '../model/inventory.js';
+import { CordonStore } from './store/cordons.js';
 
 export interface NodeRef {
   name: string;
   ip: string;
+  /** drained (cloudmatrix node drain): placement gives it nothing new */
+  cordoned?: boolean;
 }
 
 /** Live leases (unexpired, named) plus the configured static nodes; a static node wins a name clash. */
@@ -50,14 +53,18 @@ export async function readLeasesText(file: string, opts: { retries?: number; del
 
 const warned = new Set<string>();
 
-/** The nodes of the cloud now: live leases plus static nodes. A missing leases file is said once per process. */
+/**
+ * The nodes of the cloud now: live leases plus static nodes, each cordoned one marked (so that every
+ * placement, a deploy's, a scale's, an autoscale's, a job's, sees the cordons). A missing leases file is said once per process.
+ */
 export async function listNodes(config: Config, opts: { retries?: number; delayMs?: number } = {}): Promise<NodeRef[]> {
   const { text, missing } = await readLeasesText(config.leasesFile, opts);
   if (missing && !warned.has(config.leasesFile)) {
     warned.add(config.leasesFile);
     process.stderr.write(`cloudmatrix: warning: ${missingLeasesWarning(config.leasesFile)}\n`);
   }
-  return nodesFrom(text, config.staticNodes, new Date());
+  const cordoned = new Set(new CordonStore(config.stateDir).list().map((c) => c.node.toLowerCase()));
+  return nodesFrom(text, config.staticNodes, new Date()).map((n) => (cordoned.has(n.name.toLowerCase()) ? { ...n, cordoned: true } : n));
 }
 
 /** A node by name (case-insensitive); a UserError listing the known ones when there is none. */

@@ -27,7 +27,8 @@ export function registerNodes(program: Command): void {
       const { path, staticNodes, config } = await leasesAndStatics(opts.leases);
       const inv = await readInventory(path, new Date(), staticNodes);
       for (const w of rows.inventoryWarnings(inv, path)) console.error(`cloudmatrix: ${w}`);
-      const shown = rows.nodeRows(inv, opts.all === true);
+      const listed = rows.nodeRows(inv, opts.all === true);
+      const shown = config ? rows.withCordons(listed, new (await import('../adapters/store/cordons.js')).CordonStore(config.stateDir).list().map((c) => c.node)) : listed;
       // With a config, each live node's capacity and reservations (docker info, container labels).
       const live = inv.nodes.filter((n) => !n.expired).map((n) => ({ name: n.name, ip: n.ip }));
       const caps = config && live.length ? await (await import('../inventory/capacity.js')).nodeCapacities(config, live) : null;

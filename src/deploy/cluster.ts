@@ -53,7 +53,7 @@ export async function ps(config: Config): Promise<ContainerListing> {
 export async function readCluster(refs: readonly NodeRef[], engines: NodeEngines): Promise<Cluster> {
   const listed = await listCloudContainers(refs, engines);
   const failed = new Set(listed.errors.map((e) => e.node));
-  const nodes: LiveNode[] = refs.map((n) => ({ name: n.name, ip: n.ip, reachable: !failed.has(n.name) }));
+  const nodes: LiveNode[] = refs.map((n) => ({ name: n.name, ip: n.ip, reachable: !failed.has(n.name), ...(n.cordoned ? { cordoned: true } : {}) }));
   return { nodes, refs: new Map(refs.map((r) => [r.name, r])), containers: listed.containers, unreachable: listed.errors };
 }
 

@@ -48,7 +48,8 @@ export function prepare(
 ): Prepared {
   const addresses = serviceAddresses(plan, planName, containers, isGood);
   const blocked = new Map<string, string>();
-  const resolved = plan.apps.map((app): AppSpec => {
+  // A job (schedule) keeps no container running: the scheduler runs it (jobs/), never a deploy.
+  const resolved = plan.apps.filter((a) => a.schedule === undefined).map((app): AppSpec => {
     try {
       return dependenciesOf(app).length ? { ...app, env: resolveEnv(app.env, addresses) } : app;
     } catch (err) {

@@ -11,6 +11,8 @@ export interface NodeRow {
   expiresAt: string | null;
   clientId: string | null;
   expired: boolean;
+  /** drained (node drain): set where the state dir is known */
+  cordoned?: boolean;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -29,12 +31,18 @@ export function nodeRows(inv: Inventory, all: boolean): NodeRow[] {
 
 /** With `capacity`: CPUS and MEMORY columns, reserved/total of each live node (`-` when unknown). */
 export function formatNodesTable(rows: readonly (NodeRow & Partial<NodeCapacity>)[], capacity = false): string {
-  const state = (r: NodeRow) => (r.expired ? 'expired' : r.name ? 'active' : 'nameless');
+  const state = (r: NodeRow) => (r.expired ? 'expired' : !r.name ? 'nameless' : r.cordoned ? 'cordoned' : 'active');
   const head = ['NAME', 'IP', 'MAC', 'EXPIRES', 'STATE', ...(capacity ? ['CPUS', 'MEMORY'] : [])];
   return tableOf(head, rows, (r) => [
     r.name ?? '*', r.ip ?? '-', r.mac ?? '-', r.expiresAt ?? 'never', state(r),
     ...(capacity ? capacityCells(r.capacity !== undefined ? (r as NodeCapacity) : undefined) : []),
   ]);
+}
+
+/** Each named row marked cordoned or not (case-insensitive names, as placement's). */
+export function withCordons<T extends NodeRow>(rows: readonly T[], cordoned: readonly string[]): T[] {
+  const set = new Set(cordoned.map((n) => n.toLowerCase()));
+  return rows.map((r) => (r.name ? { ...r, cordoned: set.has(r.name.toLowerCase()) } : r));
 }
 
 /** `path:line: message` for each warning of the inventory (line 0: about the whole file). */
