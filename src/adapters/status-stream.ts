@@ -11,12 +11,14 @@ export interface LineStream {
 }
 
 const MAX_LINE = 4096;
+/** A reader that ran this long before it ended was a recovery: its next failure is said again. */
+const RECOVERED_MS = 60_000;
 
 /**
  * Varnish's client-side log through `varnishncsa -c -F FORMAT` (shared memory of the instance
  * `-n name`; no admin secret). It prints one line per answer and flushes each. When it exits
- * (varnishd restarted, not installed) it is started again after `retryMs`; `onDown` says why once
- * per outage.
+ * (varnishd restarted, not installed) it is started again after `retryMs`; `onDown` says why,
+ * not again for the same reason until a reader has run for a minute.
  */
 export function varnishncsaLines(opts: {
   name?: string;
@@ -35,7 +37,7 @@ export function varnishncsaLines(opts: {
   let since: number | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | null = null;
-  let saidDown = false;
+  let said = '';
 
   const start = () => {
     retry = null;
@@ -45,7 +47,6 @@ export function varnishncsaLines(opts: {
     child = c;
     c.once('spawn', () => {
       since = now();
-      saidDown = false;
     });
     c.stderr!.on('data', (d: Buffer) => {
       if (err.length < 1024) err += d.toString('utf8');
@@ -56,12 +57,13 @@ export function varnishncsaLines(opts: {
     });
     const down = (why: string) => {
       if (child !== c) return;
+      if (since !== null && now() - since >= RECOVERED_MS) said = '';
       child = null;
       since = null;
       lines.close();
       if (stopped) return;
-      if (!saidDown) opts.onDown?.(why);
-      saidDown = true;
+      if (why !== said) opts.onDown?.(why);
+      said = why;
       retry = setTimeout(start, retryMs);
     };
     c.on('error', (e: NodeJS.ErrnoException) => down(e.code === 'ENOENT' ? `${cmd}: not installed` : `${cmd}: ${e.message}`));
