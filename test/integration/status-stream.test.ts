@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +36,7 @@ describe('varnishncsa lines', () => {
     assert.deepEqual(lines.slice(0, 4), ['web 503', '- 404', 'web 503', '- 404']);
     assert.equal(downs.length, 1, 'one note for one reason, not one per restart');
     assert.match(downs[0]!, /ended \(exit 3\): boom$/);
+    assert.equal(readFileSync(`${fake}.args`, 'utf8').split('\n')[0], '-c -F %{X-Cloudmatrix-App}o %s -n /x/varnish');
     const seen = lines.length;
     await sleep(200);
     assert.ok(lines.length <= seen + 2, 'no restart after stop (at most the run in flight)');
