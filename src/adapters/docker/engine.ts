@@ -7,6 +7,7 @@ import { demuxLogs } from './demux.js';
 import { HijackedExec, startHijacked, type ExecAttach, type ExecOptions, type ExecState, type TerminalSize } from './exec.js';
 import { DockerLogStream, openLogs, type LogHandlers, type LogOptions, type LogStream } from './log-stream.js';
 import { followProgress } from './progress.js';
+import { Slots } from './slots.js';
 
 /** How long Docker may take before cloudmatrix gives up on a node (config `timeouts`, in ms). */
 export interface EngineDeadlines {
@@ -21,6 +22,9 @@ export interface EngineDeadlines {
 }
 
 export const DEFAULT_DEADLINES: EngineDeadlines = { callMs: 10_000, idleMs: 60_000, transferMs: 600_000, heartbeatMs: 10_000 };
+
+/** Container creates, starts and removes in flight on one node at once; a call's deadline starts when it is sent. */
+export const LIFECYCLE_SLOTS = 4;
 
 /** A Docker call that got no answer in time: the node's daemon (or the way to it) is hung. */
 export class DeadlineError extends EnvError {
@@ -102,6 +106,8 @@ export interface NodeEngine {
   /** null when the daemon has no such image */
   inspectImage(ref: string): Promise<ImageInspectInfo | null>;
   listImages(filters?: Record<string, string[]>): Promise<ImageInfo[]>;
+  /** not forced: 'in-use' when a container uses it (Docker's 409), 'gone' when it was not there */
+  removeImage(id: string): Promise<'removed' | 'in-use' | 'gone'>;
   pullImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void>;
   pushImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void>;
   buildImage(context: Readable, opts: Record<string, unknown>, onEvent: (e: ProgressEvent) => void): Promise<void>;
@@ -125,6 +131,7 @@ export class DockerEngine implements NodeEngine {
   /** while set, calls fail at once: the node missed a deadline and is unreachable for a while */
   private downUntil = 0;
   private downError: DeadlineError | null = null;
+  private readonly lifecycle = new Slots(LIFECYCLE_SLOTS);
 
   constructor(
     readonly node: string,
@@ -177,17 +184,21 @@ export class DockerEngine implements NodeEngine {
   }
 
   createContainer(spec: ContainerCreateOptions): Promise<string> {
-    return this.call(`create ${spec.name ?? 'container'}`, async (abortSignal) => (await this.docker.createContainer({ ...spec, abortSignal })).id);
+    return this.lifecycle.run(() =>
+      this.call(`create ${spec.name ?? 'container'}`, async (abortSignal) => (await this.docker.createContainer({ ...spec, abortSignal })).id),
+    );
   }
 
   startContainer(id: string): Promise<void> {
-    return this.call(`start ${id.slice(0, 12)}`, async (abortSignal) => {
-      try {
-        await this.docker.getContainer(id).start({ abortSignal });
-      } catch (err) {
-        if (statusOf(err) !== 304) throw err;
-      }
-    });
+    return this.lifecycle.run(() =>
+      this.call(`start ${id.slice(0, 12)}`, async (abortSignal) => {
+        try {
+          await this.docker.getContainer(id).start({ abortSignal });
+        } catch (err) {
+          if (statusOf(err) !== 304) throw err;
+        }
+      }),
+    );
   }
 
   stopContainer(id: string, graceSeconds: number): Promise<void> {
@@ -205,13 +216,15 @@ export class DockerEngine implements NodeEngine {
   }
 
   removeContainer(id: string): Promise<void> {
-    return this.call(`remove ${id.slice(0, 12)}`, async (abortSignal) => {
-      try {
-        await this.docker.getContainer(id).remove({ force: true, abortSignal });
-      } catch (err) {
-        if (statusOf(err) !== 404) throw err;
-      }
-    });
+    return this.lifecycle.run(() =>
+      this.call(`remove ${id.slice(0, 12)}`, async (abortSignal) => {
+        try {
+          await this.docker.getContainer(id).remove({ force: true, abortSignal });
+        } catch (err) {
+          if (statusOf(err) !== 404) throw err;
+        }
+      }),
+    );
   }
 
   logs(id: string, tail: number): Promise<string> {
@@ -316,6 +329,20 @@ export class DockerEngine implements NodeEngine {
 
   listImages(filters: Record<string, string[]> = {}): Promise<ImageInfo[]> {
     return this.call('list images', (abortSignal) => this.docker.listImages({ filters, abortSignal }));
+  }
+
+  removeImage(id: string): Promise<'removed' | 'in-use' | 'gone'> {
+    return this.call(`remove image ${id.slice(0, 19)}`, async (abortSignal) => {
+      try {
+        const image = this.docker.getImage(id);
+        await (image.remove as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(image, { abortSignal });
+        return 'removed';
+      } catch (err) {
+        if (statusOf(err) === 404) return 'gone';
+        if (statusOf(err) === 409) return 'in-use';
+        throw err;
+      }
+    });
   }
 
   pullImage(repo: string, tag: string, auth: Record<string, string>, onEvent: (e: ProgressEvent) => void): Promise<void> {
