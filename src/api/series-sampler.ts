@@ -122,10 +122,13 @@ export class SeriesSampler {
 
   async view(visible: SeriesVisible = () => true): Promise<SeriesView> {
     const now = this.now();
+    const apps = this.store.view(now, visible);
+    // Marks only for apps that have a chart: the user may read them, and they ran this hour.
+    const charted = new Set(apps.map((a) => `${a.plan}/${a.app}`));
     const deploys = deployMarks(await this.deps.history(), now - this.keepMs, now)
-      .map((d) => ({ ...d, apps: d.apps.filter((app) => visible(d.plan, app)) }))
+      .map((d) => ({ ...d, apps: d.apps.filter((app) => charted.has(`${d.plan}/${app}`)) }))
       .filter((d) => d.apps.length > 0);
-    return { stepMs: this.stepMs, keepMs: this.keepMs, now, errorsCounted: this.stream?.running === true, apps: this.store.view(now, visible), deploys };
+    return { stepMs: this.stepMs, keepMs: this.keepMs, now, errorsCounted: this.stream?.running === true, apps, deploys };
   }
 
   private sayOnce(line: string): void {

@@ -27,7 +27,11 @@ function rig() {
       return new Map(values);
     } },
     apps: async () => [{ plan: 'site', app: 'web', healthy: 2 }, { plan: 'site', app: 'other', healthy: 1 }],
-    history: async () => [{ ...fakeRecord('d1', 'ok', 'web'), finishedAt: new Date(now - 1000).toISOString() }],
+    history: async () => [
+      { ...fakeRecord('d1', 'ok', 'web'), plan: 'site', finishedAt: new Date(now - 1000).toISOString() },
+      // an app with no chart (another plan's web, gone): no mark
+      { ...fakeRecord('d2', 'ok', 'web'), plan: 'old', finishedAt: new Date(now - 1000).toISOString() },
+    ],
     statuses: (onLine) => ((feed.line = onLine), stream),
   }, { stepMs: 1000, now: () => now });
   return {
