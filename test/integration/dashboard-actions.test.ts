@@ -246,6 +246,8 @@ describe('the dashboard acts and shows traffic', () => {
       assert.ok(lines.some((l) => l.includes(`back to revision ${revisions[0]}`)), lines.join('\n'));
       assert.ok(lines.length >= 4, `progress lines shown: ${lines.length}`);
       await settledRevision(revisions[0]);
+      // The Events panel (admins) followed the event log live: the rollback is in it without a reload.
+      await page.locator('#events .line[data-type="deploy.rolled_back"]', { hasText: APP }).first().waitFor({ timeout: 10_000 });
       await shot(page, 'dashboard-rollback-done.png');
     } finally {
       await page.close();

@@ -4,11 +4,16 @@ import * as render from './render.js';
 import * as logs from './logs.js';
 import { traffic } from './chart.js';
 import { initActions } from './actions.js';
+import * as events from './events.js';
 
 const REFRESH_MS = 5000;
 const KEY = 'cloudmatrix.token';
 const $ = (id) => document.getElementById(id);
 let timer = null;
+let following = false;
+let soon = null;
+
+const auth = () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` });
 
 function takeTokenFromHash() {
   const m = /^#token=([^&]+)$/.exec(location.hash);
@@ -20,6 +25,8 @@ function takeTokenFromHash() {
 function showLogin(message) {
   clearTimeout(timer);
   logs.stop();
+  events.stop();
+  following = false;
   $('panels').hidden = true;
   $('forget').hidden = true;
   $('who').textContent = '';
@@ -71,6 +78,14 @@ async function refresh() {
     $('panels').hidden = false;
     $('forget').hidden = false;
     $('status').textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
+    if (!following && me.role === 'admin') {
+      following = true;
+      // A deploy's events come in bursts: one redraw for a burst.
+      events.follow($('events'), $('events').closest('section'), auth, () => {
+        clearTimeout(soon);
+        soon = setTimeout(refresh, 500);
+      });
+    }
   } catch (err) {
     if (err.unauthorized) return showLogin('the token was refused: paste your API token');
     $('status').textContent = `cannot reach the API: ${err.message} (retrying)`;
@@ -93,7 +108,7 @@ document.addEventListener('visibilitychange', () => {
 });
 
 logs.initLogs($('logs'), () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` }));
-initActions(document.body, () => ({ Authorization: `Bearer ${localStorage.getItem(KEY)}` }), () => refresh());
+initActions(document.body, auth, () => refresh());
 takeTokenFromHash();
 if (localStorage.getItem(KEY)) refresh();
 else showLogin('paste your API token to see the cloud');
