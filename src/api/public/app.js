@@ -69,8 +69,8 @@ async function refresh() {
     if (refused) throw refused.reason;
     results.forEach((r, i) => {
       const [id, , draw, optional] = shown[i];
-      // A panel whose route this server does not have (404) is left out, not faked.
-      const absent = optional && r.status === 'rejected' && r.reason.status === 404;
+      // A panel whose route this server does not have (404), or this user may not read (403), is left out, not faked.
+      const absent = optional && r.status === 'rejected' && (r.reason.status === 404 || r.reason.status === 403);
       $(id).closest('section').hidden = absent;
       if (!absent) fill(id, r.status === 'fulfilled' ? draw(r.value, info, me) : render.el('p', { class: 'bad' }, r.reason.message));
     });
