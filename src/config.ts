@@ -114,7 +114,14 @@ export const configSchema = z
     tls: tls.optional().describe('HTTPS at the router; absent: plain HTTP only'),
     acme: acme.optional().describe('where `tls: acme` apps get their certificates'),
     notify: notify.optional().describe('webhooks that receive events (deploys, autoscale, jobs, certificates, nodes)'),
-    images: z.object({ keep: z.number().int().min(1).max(100).default(5) }).strict().default({ keep: 5 }).describe('images prune keeps the last `keep` revisions of each app'),
+    images: z
+      .object({
+        keep: z.number().int().min(1).max(100).default(5),
+        pushGraceMinutes: z.number().int().min(0).max(10_080).default(60).describe('an image install-image pushed this recently is kept (about to be deployed)'),
+      })
+      .strict()
+      .default({ keep: 5, pushGraceMinutes: 60 })
+      .describe('images prune keeps the last `keep` revisions of each app'),
     registryGc: registryGc.optional().describe('how images prune runs the registry garbage collection; absent: manifests are deleted, blobs stay'),
   })
   .strict();

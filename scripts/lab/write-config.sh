@@ -40,4 +40,5 @@ CFG_REGISTRY_PUSH=$REGISTRY_PUSH CFG_REGISTRY_CA=$REGISTRY_TLS/ca.crt \
 CFG_REGISTRY_PULL_CREDS=$REGISTRY_AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$REGISTRY_AUTH/push.json \
 CFG_TLS_JSON="{\"listen\": \"127.0.0.1:$TLS_PORT\", \"hostsDir\": \"$TLS_DIR/hosts\", \"hitchPidFile\": \"$LAB/hitch.pid\"}" \
 CFG_ACME_JSON="{\"directory\": \"https://$ACME_LISTEN/dir\", \"email\": \"ops@cloudmatrix.test\", \"caBundle\": \"$REGISTRY_TLS/ca.crt\", \"rootFile\": \"$LAB/acme-root.pem\", \"responder\": \"127.0.0.1:8702\"}" \
+CFG_REGISTRY_GC_JSON="{\"configFile\": \"$LAB/registry-push.yml\", \"readOnly\": [\"env\", \"CMX_STATE_DIR=$CMX_STATE_DIR\", \"CMX_REGISTRY_PUSH=$REGISTRY_PUSH\", \"$SCRIPTS_DIR/lab/registry-mode.sh\", \"ro\"], \"readWrite\": [\"env\", \"CMX_STATE_DIR=$CMX_STATE_DIR\", \"CMX_REGISTRY_PUSH=$REGISTRY_PUSH\", \"$SCRIPTS_DIR/lab/registry-mode.sh\", \"rw\"]}" \
   write_cloudmatrix_config "$CMX_STATE_DIR/config.json"

@@ -170,7 +170,8 @@ CONF
 # write_cloudmatrix_config FILE, with the values in these variables: CFG_STATE_DIR CFG_REGISTRY
 # CFG_LEASES CFG_SSH_KEY CFG_KNOWN_HOSTS CFG_DOCKER_SOCKET CFG_VARNISH_ADMIN CFG_VARNISH_SECRET
 # CFG_VARNISH_LISTEN CFG_VARNISH_NAME CFG_LOCAL_DOCKER CFG_API_TOKEN CFG_REGISTRY_PUSH CFG_REGISTRY_CA
-# CFG_REGISTRY_PULL_CREDS CFG_REGISTRY_PUSH_CREDS Written atomically.
+# CFG_REGISTRY_PULL_CREDS CFG_REGISTRY_PUSH_CREDS, and optional JSON objects CFG_TLS_JSON CFG_ACME_JSON
+# CFG_REGISTRY_GC_JSON (how images prune restarts the registry read-only for its garbage collection). Written atomically.
 write_cloudmatrix_config() {
   cat >"$1.tmp" <<JSON
 {
@@ -201,7 +202,8 @@ write_cloudmatrix_config() {
   "staticNodes": [],
   "api": { "listen": "127.0.0.1:8700", "tokenFile": "$CFG_API_TOKEN" }${CFG_TLS_JSON:+,
   \"tls\": $CFG_TLS_JSON}${CFG_ACME_JSON:+,
-  \"acme\": $CFG_ACME_JSON}
+  \"acme\": $CFG_ACME_JSON}${CFG_REGISTRY_GC_JSON:+,
+  \"registryGc\": $CFG_REGISTRY_GC_JSON}
 }
 JSON
   mv "$1.tmp" "$1"

@@ -21,6 +21,8 @@ export interface ManifestInfo {
   mediaType: string;
   /** digest of the image config blob; null for a manifest list or index */
   configDigest: string | null;
+  /** bytes of the config and the (compressed) layers; null for a manifest list or index */
+  size: number | null;
 }
 
 export interface ImageConfigInfo {
@@ -83,12 +85,23 @@ export class RegistryClient {
   async manifest(repository: string, reference: string): Promise<ManifestInfo | null> {
     const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, MANIFEST_TYPES);
     if (!res) return null;
-    const body = (await res.json()) as { mediaType?: string; config?: { digest?: string } };
+    const body = (await res.json()) as { mediaType?: string; config?: { digest?: string; size?: number }; layers?: { size?: number }[] };
     return {
       digest: res.headers.get('docker-content-digest') ?? '',
       mediaType: body.mediaType ?? res.headers.get('content-type') ?? '',
       configDigest: body.config?.digest ?? null,
+      size: body.config && body.layers ? (body.config.size ?? 0) + body.layers.reduce((n, l) => n + (l.size ?? 0), 0) : null,
     };
+  }
+
+  /**
+   * Deletes a manifest by digest (every tag at it goes with it; the blobs stay until the garbage
+   * collection). false when the registry had none. Needs the read-write face, deletion enabled.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const res = await this.request('DELETE', `/v2/${repository}/manifests/${digest}`, MANIFEST_TYPES);
+    await res?.body?.cancel();
+    return res !== null;
   }
 
   async imageConfig(repository: string, configDigest: string): Promise<ImageConfigInfo> {

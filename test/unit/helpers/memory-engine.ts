@@ -101,6 +101,9 @@ export class MemoryEngine implements NodeEngine {
   async listImages() {
     return [];
   }
+  async removeImage(): Promise<'gone'> {
+    return 'gone';
+  }
   async pullImage(): Promise<void> {}
   async pushImage(): Promise<void> {}
   async buildImage(): Promise<void> {}
