@@ -14,6 +14,7 @@ import { registerStatus } from './status.js';
 import { registerRoutes } from './routes.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
+import { registerPromote } from './promote.js';
 import { registerUndeploy } from './undeploy.js';
 import { registerServe } from './serve.js';
 import { registerGit } from './git.js';
@@ -43,6 +44,7 @@ export function registerCommands(program: Command): void {
   registerRoutes(program);
   registerHistory(program);
   registerRollback(program);
+  registerPromote(program);
   registerUndeploy(program);
   registerServe(program);
   registerGit(program);

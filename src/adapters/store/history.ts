@@ -18,7 +18,7 @@ export interface AppDeployRecord {
 
 export interface DeployRecord {
   id: string;
-  kind: 'deploy' | 'rollback' | 'autoscale' | 'scale' | 'restore' | 'move';
+  kind: 'deploy' | 'rollback' | 'autoscale' | 'scale' | 'restore' | 'move' | 'promote';
   plan: string;
   planFile: string;
   planHash: string;
@@ -32,6 +32,16 @@ export interface DeployRecord {
   user?: string;
   /** how: the CLI on the manager, the API, or a git push */
   via?: 'cli' | 'api' | 'git';
+  /** `promote`: the apps' images set to the digests that ran healthy in the plan `from` */
+  promotion?: Promotion;
+}
+
+export interface Promotion {
+  from: string;
+  to: string;
+  apps: { app: string; image: string; digest: string; revision: string }[];
+  /** false with --no-deploy: the plan file was edited, nothing deployed */
+  deployed: boolean;
 }
 
 const MAX_RECORDS = 500;
