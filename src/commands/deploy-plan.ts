@@ -48,7 +48,7 @@ export function registerDeployPlan(program: Command): void {
     .argument('<plan>', 'plan file (YAML, JSON or legacy .plan)')
     .option('--dry-run', 'print the actions and change nothing')
     .option('--json', 'print the report as JSON (progress goes to stderr)')
-    .option('--parallel <n>', 'apps deployed at once', '8')
+    .option('--parallel <n>', 'apps deployed at once (container starts are also bounded per node)', '32')
     .option('--health-timeout <duration>', 'how long a new container may take to turn healthy', '60s')
     .option('--drain <duration>', 'wait between the switch and stopping old containers', '1s')
     .action(async (plan: string, flags: DeployFlags) => {

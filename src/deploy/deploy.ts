@@ -5,7 +5,7 @@ import { Interrupted, UserError } from '../errors.js';
 import { NodeEngines } from '../adapters/docker.js';
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { pullAuthFor } from '../adapters/registry-access.js';
-import { History, type AppDeployRecord, type DeployRecord, type Promotion } from '../adapters/store/history.js';
+import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
 import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
@@ -17,6 +17,7 @@ import { deployApp, type AppOutcome } from './app-deploy.js';
 import { readCluster, toRunning, type Cluster } from './cluster.js';
 import { knownGoodOf, persistSeed } from './known-good.js';
 import { mapLimit } from './limit.js';
+import { SwitchGate } from './switch-gate.js';
 import { finishActions, prepare, StatefulDeploy, type StatefulChange } from './stateful.js';
 import { dependencyWaves } from '../model/plan/references.js';
 import { checkedPlan, PlanInvalid, resolveImages, type CheckedPlan } from './preflight.js';
@@ -35,6 +36,9 @@ import { crossPlanClashes } from '../model/plan/cross-plan.js';
 import { localActor, type Actor } from '../users/actor.js';
 import { deployEvents } from './deploy-events.js';
 
+/** How long the first app of a wave ready to switch waits for the others still starting (one reload for all). */
+const SWITCH_HOLD_MS = 2000;
+
 export interface DeployOptions {
   planFile: string;
   /** given instead of reading planFile (rollback, scale) */
@@ -44,8 +48,6 @@ export interface DeployOptions {
   scale?: { app: string; replicas: number; from?: number };
   /** said in the history record (autoscale: the rate and target) */
   note?: string;
-  /** promote: what was carried from which plan (in the history record) */
-  promotion?: Promotion;
   /** image -> digest to deploy instead of what the tag resolves to now (scaling never changes an image) */
   pins?: ReadonlyMap<string, string>;
   /** how long to wait for an autoscale or scale that holds the deploy lock (default 5 min; 0: refuse at once) */
@@ -115,7 +117,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   events?.started();
   try {
     // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
-    const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' || kind === 'promote' ? 'deploy' : kind, opts.scale);
+    const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' ? 'deploy' : kind, opts.scale);
     const report = await deployLocked(config, opts, log, t0, refs, counted, !!lock);
     events?.finished(report);
     return report;
@@ -187,6 +189,8 @@ async function deployLocked(
     const isGood = (id: string) => good.store.has(id);
     const plans = store.with(current);
     const overrides = new Map<string, RouteBackend[]>();
+    // Apps of a wave that turn healthy within a moment of each other share one reload.
+    const gate = new SwitchGate(SWITCH_HOLD_MS);
     const byApp = new Map<string, Action[]>();
     for (const a of d.actions) byApp.set(a.app, [...(byApp.get(a.app) ?? []), a]);
     const changed = [...byApp].filter(([, acts]) => acts.some((a) => a.kind !== 'keep'));
@@ -198,6 +202,7 @@ async function deployLocked(
       // Written before the switch that routes them: one write per switch, not one per container.
       markKnownGood: (c: { id: string; app: string; node: string; name: string; revision: string }) => good.store.add(c.id, { ...c, plan: planName }, false),
       switchTo: async (app: string, backends: RouteBackend[]) => {
+        await gate.arrive(app);
         good.store.flush();
         const key = routeKey(planName, app);
         const previous = overrides.get(key);
@@ -238,7 +243,12 @@ async function deployLocked(
       for (const a of now.diff.actions) acts.set(a.app, [...(acts.get(a.app) ?? []), a]);
       const todo = [...acts].filter(([app, list]) => (inWave.has(app) || (w === 0 && !plan.apps.some((x) => x.name === app))) && list.some((a) => a.kind !== 'keep'));
       const waveCtx = { ...ctx, containers: now.cluster.containers };
-      outcomes.push(...(await mapLimit(todo, opts.parallel ?? 8, ([app, list]) => deployApp(waveCtx, now.diff.prep.plan.apps.find((a) => a.name === app), app, list))));
+      outcomes.push(
+        ...(await mapLimit(todo, opts.parallel ?? 32, ([app, list]) => {
+          gate.begin(app);
+          return deployApp(waveCtx, now.diff.prep.plan.apps.find((a) => a.name === app), app, list).finally(() => gate.end(app));
+        })),
+      );
       for (const app of waves[w]!) {
         const why = now.diff.prep.blocked.get(app);
         if (why) outcomes.push({ app, result: 'failed', started: 0, stopped: 0, error: why });
@@ -264,8 +274,7 @@ async function deployLocked(
     const nothingChanged = (opts.kind ?? 'deploy') === 'deploy' && result === 'unchanged' && !planChanged && proxy.reloads === 0;
     if (!nothingChanged) {
       try {
-        const record = historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor());
-        new History(config.stateDir, warn).append(opts.promotion ? { ...record, promotion: opts.promotion } : record);
+        new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor()));
       } catch (err) {
         // The cluster already changed: a full disk must not turn a good deploy into a failed one.
         warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
