@@ -6,6 +6,8 @@ import { registerImages } from './images.js';
 import { registerRunContainer } from './run-container.js';
 import { registerPs } from './ps.js';
 import { registerNodes } from './nodes.js';
+import { registerNode } from './node.js';
+import { registerJobs } from './jobs.js';
 import { registerPlan } from './plan.js';
 import { registerDeployPlan } from './deploy-plan.js';
 import { registerUpdateProxy } from './update-proxy.js';
@@ -36,6 +38,8 @@ export function registerCommands(program: Command): void {
   registerRunContainer(program);
   registerPs(program);
   registerNodes(program);
+  registerNode(program);
+  registerJobs(program);
   registerPlan(program);
   registerDeployPlan(program);
   registerUpdateProxy(program);

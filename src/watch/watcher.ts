@@ -13,6 +13,7 @@ import { LABELS } from '../model/container-spec.js';
 import { routeChanges } from '../model/route-changes.js';
 import { routingTable } from '../model/routes.js';
 import { runCertificateRenewal } from '../tls/renewer.js';
+import { liveScheduler } from '../jobs/scheduler.js';
 import type { RoutingTable } from '../model/routing.js';
 
 export type ResyncOutcome = 'reloaded' | 'unchanged' | 'skipped' | 'failed';
@@ -31,6 +32,8 @@ export interface WatchOptions {
   onResync?: (outcome: ResyncOutcome) => void;
   /** run() also runs the autoscaler (default true) */
   autoscale?: boolean;
+  /** run() also runs the job scheduler, one per manager under its lock (default true) */
+  jobs?: boolean;
 }
 
 export interface SyncResult {
@@ -89,6 +92,8 @@ export class Watcher {
     let nextFull = 0;
     const autoscaling = this.opts.autoscale === false ? null
       : new Autoscaler(liveAutoscalerDeps(this.config, this.opts.log), { log: this.opts.log, signal }).run().catch((err: Error) => this.opts.log(`autoscale stopped: ${err.message}`));
+    const scheduling = this.opts.jobs === false ? null
+      : liveScheduler(this.config, (l) => this.opts.log(`jobs: ${l}`), signal).run(signal).catch((err: Error) => this.opts.log(`job scheduler stopped: ${err.message}`));
     const renewing = runCertificateRenewal(this.config, { log: this.opts.log, signal }).catch((err: Error) => this.opts.log(`certificate renewal stopped: ${err.message}`));
     try {
       while (!signal.aborted) {
@@ -124,6 +129,7 @@ export class Watcher {
       signal.removeEventListener('abort', onAbort);
       this.close();
       await autoscaling;
+      await scheduling;
       await renewing;
     }
   }

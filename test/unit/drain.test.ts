@@ -95,3 +95,15 @@ test('planDrain: jobs are never placed and never block', () => {
   const r = planDrain({ node: 'node1', plans: [{ name: PLAN, plan: p }], nodes: nodes(['node1']), containers: [], pins: new Map() });
   assert.deepEqual(r, { plans: [], stateful: [], unplaceable: [] });
 });
+
+test('jobNode: the least busy usable node; cordoned, unreachable, not allowed and full nodes never; why when none', async () => {
+  const { jobNode } = await import('../../src/model/job-node.js');
+  const ns = cordon(nodes(['node1', 'node2', 'node3'], ['node3']), 'node1');
+  assert.deepEqual(jobNode({}, ns, []), { node: 'node2' });
+  assert.deepEqual(jobNode({}, nodes(['a', 'b']), [running('a', 'x')]), { node: 'b' });
+  assert.deepEqual(jobNode({ nodes: ['node1', 'node3'] }, ns, []), { node: null, why: 'every node it may use is unreachable or cordoned (node1: cordoned, node3: unreachable)' });
+  assert.deepEqual(jobNode({ nodes: ['nodeX'] }, ns, []), { node: null, why: 'no node allowed by its nodes: (nodeX)' });
+  const cap = nodes(['a']).map((n) => ({ ...n, capacity: { memory: 100, nanoCpus: 1e9 } }));
+  assert.deepEqual(jobNode({ resources: { memory: 60 } }, cap, [{ ...running('a', 'y'), reserved: { memory: 50, nanoCpus: 0 } }]), { node: null, why: 'no node has room for its resources' });
+  assert.deepEqual(jobNode({ resources: { memory: 50 } }, cap, [{ ...running('a', 'y'), reserved: { memory: 50, nanoCpus: 0 } }]), { node: 'a' });
+});
