@@ -183,7 +183,7 @@ describe('the API against the lab', () => {
     const rollback = (await api('/api/deploys?app=apiweb&limit=1')).body.deploys[0];
     assert.equal(rollback.kind, 'rollback');
     const missing = await api('/api/apps/no-such-app/rollback', { method: 'POST', body: '{}' });
-    assert.deepEqual([missing.status, missing.body.error], [400, 'app "no-such-app" is not in any deployed plan']);
+    assert.deepEqual([missing.status, missing.body.error], [400, 'APP: no deployed app "no-such-app"']);
   });
 
   it('cloudmatrix serve listens, answers with the lab token, and stops on SIGTERM', async () => {
