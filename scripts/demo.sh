@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh Debian machine as root: lab up, build and push the example
 # images, deploy plans/hello.yaml, update Varnish, and show every app answering through it; then
-# plans/https.yaml over HTTPS with a certificate from the lab's ACME server.
+# plans/https.yaml over HTTPS with a certificate from the lab's ACME server; ... staging.yaml beside
+# hello.yaml and one app promoted from it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (the lab needs network namespaces)" >&2; exit 2; }
@@ -79,6 +80,19 @@ sed -e 's/^    backup: { keep: 5 }$/&\n    env: { EDITION: "2" }/' -e 's/^      
 cmx deploy-plan "$tmpplan"
 count; count
 cmx backup list cache
+
+step "9. environments: plans/staging.yaml runs hello's apps again under staging.matrix.test; promote carries staging's digest to hello"
+cmx deploy-plan plans/staging.yaml
+show -H 'Host: hostinfo.staging.matrix.test' http://127.0.0.1:6081/
+# A copy of hello.yaml is promoted into (the example in plans/ stays as it is); it deploys as plan hello.
+envdir=$(mktemp -d)
+cp plans/hello.yaml "$envdir/hello.yaml"
+cmx promote staging "$envdir/hello.yaml" hostinfo
+show -H 'Host: hostinfo.matrix.test' http://127.0.0.1:6081/
+show -H 'Host: hostinfo.staging.matrix.test' http://127.0.0.1:6081/
+echo "+ cloudmatrix rollback hostinfo   (two plans have it: exit 2, listing them)"
+node bin/cloudmatrix.js rollback hostinfo || true
+cmx history hello/hostinfo | tail -n 4
 
 step "done"
 cat <<TEXT
