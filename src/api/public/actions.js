@@ -69,6 +69,17 @@ function frames(block) {
   return { event, data: data.join('\n') };
 }
 
+/**
+ * What a job ended with, in a word: a deploy's or rollback's `result`, a drain's `ok` (and what is
+ * left on the node), a job run's `state` and exit code.
+ */
+function outcome(report) {
+  if (typeof report.result === 'string') return report.result;
+  if (typeof report.ok === 'boolean') return report.ok ? 'ok' : `failed${report.left?.length ? ` (${report.left.length} container(s) left on ${report.node})` : ''}`;
+  if (typeof report.state === 'string') return `${report.state}${typeof report.exitCode === 'number' ? ` (exit ${report.exitCode})` : ''}`;
+  return 'done';
+}
+
 /** Follows a job's events (`progress` lines, then `done` or `error`) until it ends. */
 async function follow(path, label) {
   const res = await fetch(path, { headers: headers(), cache: 'no-store' });
@@ -87,8 +98,8 @@ async function follow(path, label) {
       if (event === 'progress') say(data);
       else if (event === 'done') {
         const report = JSON.parse(data);
-        ended = report.result ?? 'done';
-        say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'failed' ? 'err' : 'ok');
+        ended = outcome(report);
+        say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'ok' || ended === 'succeeded' ? 'ok' : 'err');
       } else if (event === 'error') {
         ended = 'failed';
         say(`${label}: ${JSON.parse(data).message}`, 'err');
@@ -111,8 +122,9 @@ export async function act({ title, text, ok, path, body = {}, label }) {
     const answer = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(answer.error ?? `HTTP ${res.status}`);
     if (answer.rollback) say(answer.rollback);
-    const result = answer.events ? await follow(answer.events, label) : (say(`${label}: ${answer.message ?? answer.result ?? 'done'}`, 'ok'), answer.result ?? 'ok');
-    setState(`${label}: ${result}`, result === 'failed' ? 'bad' : 'ok');
+    if ('lifted' in answer) say(answer.lifted ? `${answer.node}: cordon lifted, it takes new replicas again` : `${answer.node} was not cordoned`);
+    const result = answer.events ? await follow(answer.events, label) : 'ok';
+    setState(`${label}: ${result}`, result === 'ok' || result.startsWith('succeeded') ? 'ok' : 'bad');
   } catch (err) {
     say(`${label}: ${err.message}`, 'err');
     setState(`${label}: ${err.message}`, 'bad');

@@ -75,15 +75,19 @@ export function apps(data, varnish, me) {
   return [table(head, rows, 'no plan deployed yet'), ...warn];
 }
 
-/** Scheduled jobs (GET /api/jobs): schedule, last run, and "run now" for who may. */
+const runClass = { succeeded: 'ok', failed: 'bad', skipped: 'warn', running: 'muted' };
+const when = (iso) => (iso ? iso.replace('T', ' ').slice(0, 19) : '-');
+
+/** Scheduled jobs (GET /api/jobs, runs newest first): schedule, next and last run, and "run now" for who may. */
 export function jobs(data, me) {
-  const list = Array.isArray(data) ? data : data.jobs ?? [];
-  return table(['job', 'plan', 'schedule', 'last run', ''], list.map((j) => {
-    const last = j.last ?? j.lastRun ?? j.runs?.[0] ?? null;
-    const code = last?.exitCode ?? last?.exit ?? null;
+  const list = data.jobs;
+  return table(['job', 'plan', 'schedule (UTC)', 'next', 'last run', ''], list.map((j) => {
+    const last = j.runs[0] ?? null;
     return [
-      el('strong', {}, j.app), el('span', { class: 'muted' }, j.plan ?? ''), el('code', {}, j.schedule ?? '-'),
-      last ? el('span', { class: code === 0 ? 'ok' : code === null ? 'muted' : 'bad' }, `${(last.startedAt ?? '').replace('T', ' ').slice(0, 19)} ${code === null ? (last.state ?? '') : `exit ${code}`}`) : el('span', { class: 'muted' }, 'never'),
+      el('strong', {}, j.app), el('span', { class: 'muted' }, j.plan), el('code', {}, j.schedule), when(j.next),
+      last ? el('span', { class: runClass[last.state] ?? '', title: last.reason ?? (last.logs ?? []).slice(-3).join('\n') },
+        `${when(last.startedAt)} ${last.trigger === 'manual' ? '(run now) ' : ''}${last.state}${typeof last.exitCode === 'number' ? ` exit ${last.exitCode}` : ''}${typeof last.durationMs === 'number' ? ` ${(last.durationMs / 1000).toFixed(1)} s` : ''}`)
+        : el('span', { class: 'muted' }, 'never'),
       mayDeploy(me, j.plan, j.app) ? button('run-job', 'run now', { app: j.app, plan: planIfNeeded(list, j) }) : '',
     ];
   }), 'no scheduled jobs');
