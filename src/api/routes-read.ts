@@ -5,7 +5,15 @@ import type { ApiDeps } from './deps.js';
 import { parseOr400 } from './validate.js';
 import { visibleApps, visibleHistory, visibleImages, visibleRoutes } from './visible.js';
 
-const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), app: z.string().max(63).optional() });
+const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), app: z.string().max(164).optional() });
+
+/** `?app=APP` (in any plan) or `?app=PLAN/APP`: does the record touch it? */
+const touches = (want: string) => {
+  const slash = want.lastIndexOf('/');
+  const plan = slash < 0 ? undefined : want.slice(0, slash);
+  const app = want.slice(slash + 1);
+  return (d: { plan: string; apps: readonly { app: string }[] }) => (plan === undefined || d.plan === plan) && d.apps.some((a) => a.app === app);
+};
 
 /** The read-only JSON routes: what runs, where, and what happened. */
 export function readRoutes(deps: ApiDeps): Router {
@@ -22,7 +30,7 @@ export function readRoutes(deps: ApiDeps): Router {
   r.get('/deploys', async (req, res) => {
     const q = parseOr400(historyQuery, req.query, res);
     if (!q) return;
-    const all = visibleHistory(principalOf(res), await deps.history()).filter((d) => !q.app || d.apps.some((a) => a.app === q.app));
+    const all = visibleHistory(principalOf(res), await deps.history()).filter((d) => !q.app || touches(q.app)(d));
     // Newest first; the stored app specs are for rollback, not for display.
     const deploys = all.slice(-q.limit).reverse().map((d) => ({ ...d, apps: d.apps.map(({ spec: _spec, ...a }) => a) }));
     res.json({ deploys });
