@@ -6,7 +6,9 @@ export function formatRoutes(rows: readonly RouteRow[]): string {
   const lines: string[] = [];
   for (const r of rows) {
     const on = [...r.hosts, ...r.paths].join(' ');
-    lines.push(`${r.app} (${r.director}): ${on}`);
+    // PLAN/APP where two plans route an app of that name (staging and production)
+    const shared = r.plan !== undefined && rows.some((o) => o.app === r.app && o.plan !== r.plan);
+    lines.push(`${shared ? `${r.plan}/` : ''}${r.app} (${r.director}): ${on}`);
     if (r.backends.length === 0) lines.push('  (no backends: 503)');
     for (const b of r.backends) {
       const health = b.healthy === null ? 'not loaded' : b.healthy ? 'healthy' : 'SICK';

@@ -93,3 +93,12 @@ test('shownApp: APP alone while no other plan has it, PLAN/APP once two do', () 
   assert.equal(shownApp({ plan: 'hello', app: 'api' }, ids), 'api');
   assert.equal(shownApp({ plan: 'staging', app: 'web' }, ids), 'staging/web');
 });
+
+test('routes table: PLAN/APP where two plans route an app of one name, the bare name elsewhere', async () => {
+  const { formatRoutes } = await import('../../src/commands/routes.js');
+  const row = (plan: string, app: string, host: string) => ({ app, plan, hosts: [host], paths: [], director: 'round_robin', backends: [] });
+  const out = formatRoutes([row('hello', 'web', 'web.matrix.test'), row('staging', 'web', 'web.staging.matrix.test'), row('hello', 'api', 'api.matrix.test')]);
+  assert.deepEqual(out.split('\n').filter((l) => !l.startsWith(' ')), [
+    'hello/web (round_robin): web.matrix.test', 'staging/web (round_robin): web.staging.matrix.test', 'api (round_robin): api.matrix.test',
+  ]);
+});
