@@ -102,3 +102,31 @@ test('routes table: PLAN/APP where two plans route an app of one name, the bare 
     'hello/web (round_robin): web.matrix.test', 'staging/web (round_robin): web.staging.matrix.test', 'api (round_robin): api.matrix.test',
   ]);
 });
+
+test('autoscale: two plans with an autoscaled web; load on staging\'s backends scales staging/web only', async () => {
+  const { Autoscaler } = await import('../../src/autoscale/autoscaler.js');
+  const auto = { requestsPerSecond: 10, window: '4s', scaleDownDelay: '6s', windowMs: 4000, scaleDownDelayMs: 6000 };
+  const web = app('web', { replicas: 1, replicaRange: { min: 1, max: 4 }, autoscale: auto, maxPerNode: 2 });
+  const staged = { ...web, hosts: ['web.staging.matrix.test'] };
+  let t = 0;
+  let total = 0;
+  const actions: { app: string; plan?: string; direction: string }[] = [];
+  const scaler = new Autoscaler({
+    plans: () => [{ name: 'hello', plan: plan([web]) }, { name: 'staging', plan: plan([staged]) }],
+    entries: () => ({}),
+    counters: { read: async () => new Map([['VBE.cmx_1_abcdef01.be__staging__web__node1__32768.req', total], ['VBE.cmx_1_abcdef01.be__hello__web__node1__32769.req', 0]]) },
+    lockHolder: () => null,
+    scale: async (a) => (actions.push(a), true),
+    live: async () => ({ serving: 1, capacity: 6, unreachable: [] }),
+    writeRates: () => undefined,
+  }, { log: () => undefined, signal: new AbortController().signal, now: () => t, repairEveryMs: 1_000_000 });
+  for (let i = 0; i < 3; i++) {
+    t += 1000;
+    total += 35;
+    await scaler.tick();
+    await scaler.settled();
+  }
+  assert.ok(actions.length > 0);
+  assert.deepEqual([...new Set(actions.map((a) => `${a.plan}/${a.app} ${a.direction}`))], ['staging/web up']);
+  assert.match((actions[0] as { note: string } & typeof actions[0]).note, /^autoscale staging\/web 1 -> 4: /);
+});
