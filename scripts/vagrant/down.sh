@@ -9,7 +9,7 @@ source "$here/machines.sh"
 [ "$(id -u)" = 0 ] || { echo "vagrant:down: must run as root (LXC, bridges, nft)" >&2; exit 2; }
 
 # Every node Vagrant may know of, whatever CMX_NODES is now.
-known=$(ls -d "$VAGRANT_DIR"/.vagrant/machines/node* 2>/dev/null | sed 's/.*node//' | sort -n | tail -n1)
+known=$(find "$VAGRANT_DIR/.vagrant/machines" -maxdepth 1 -name 'node*' 2>/dev/null | sed 's/.*node//' | sort -n | tail -n1 || true)
 made=$(our_containers | sed -n 's/.*-node//p' | sort -n | tail -n1)
 nodes=$(printf '%s\n' "$CMX_NODES" "${known:-0}" "${made:-0}" | sort -n | tail -n1)
 if command -v vagrant >/dev/null && [ -d "$VAGRANT_DIR/.vagrant/machines" ]; then

@@ -12,5 +12,7 @@ CMX_VAGRANT_CACHE=${CMX_VAGRANT_CACHE:-/var/cache/cloudmatrix/vagrant}
 CMX_VAGRANT_NFT_TABLE=cmxvagrant_$CMX_VAGRANT_NAT_BRIDGE  # nft table ip ...: NAT of the NAT bridge
 export CMX_NODES CMX_PREFIX CMX_VAGRANT_BRIDGE CMX_VAGRANT_HOST_IP CMX_VAGRANT_NAT_BRIDGE \
   CMX_VAGRANT_NAT_PREFIX CMX_VAGRANT_NAME CMX_VAGRANT_CACHE
+# Vagrant asks HashiCorp for news at each run: the lab talks only to Debian's mirror.
+export VAGRANT_CHECKPOINT_DISABLE=1
 VAGRANT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../vagrant" && pwd)
 vlog() { printf '%s vagrant-lab: %s\n' "$(date +%T)" "$*" >&2; }

@@ -17,6 +17,7 @@ const NFT_TABLE = `cmxvagrant_${BRIDGES[1]}`;
 const MANAGER = `${PREFIX}.1`;
 const NODE_NAMES = Array.from({ length: NODES }, (_, i) => `node${i + 1}`);
 const isRoot = process.getuid?.() === 0;
+process.env.VAGRANT_CHECKPOINT_DISABLE = '1'; // no call home from `vagrant ssh`
 
 /** Runs a lab script, its output going to ours (the runner shows it), and times it. */
 async function script(name: 'up' | 'down'): Promise<{ result: RunResult; seconds: number }> {
@@ -24,7 +25,7 @@ async function script(name: 'up' | 'down'): Promise<{ result: RunResult; seconds
   const result = await sh('bash', [`scripts/vagrant/${name}.sh`]);
   const seconds = Math.round((Date.now() - start) / 100) / 10;
   process.stderr.write(result.stdout + result.stderr);
-  console.log(`# vagrant:${name} took ${seconds} s`);
+  console.log(`vagrant:${name} took ${seconds} s`);
   return { result, seconds };
 }
 
@@ -132,7 +133,7 @@ describe('the VM lab on LXC (vagrant:up, the demo inside, vagrant:down)', { skip
     ].join('\n');
     const start = Date.now();
     const r = await onMachine('manager', job);
-    console.log(`# the job took ${Math.round((Date.now() - start) / 1000)} s\n${r.stdout.replace(/^/gm, '# ')}`);
+    console.log(`the job took ${Math.round((Date.now() - start) / 1000)} s\n${r.stdout}`);
     assert.equal(r.code, 0, `the job failed:\n${r.stdout}\n${r.stderr}`);
     for (const name of NODE_NAMES) assert.match(r.stdout, new RegExp(`\\b${name}\\b`), `cloudmatrix nodes lists ${name}`);
   });
