@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.js';
 import { deployRoutes } from './routes-deploy.js';
 import { logRoutes } from './routes-logs.js';
 import { readRoutes } from './routes-read.js';
+import { opsRoutes } from './routes-ops.js';
 import { eventRoutes } from './routes-events.js';
 import { seriesRoutes } from './routes-series.js';
 
@@ -54,7 +55,7 @@ export function createApp(deps: ApiDeps, opts: AppOptions = {}): Express {
     const text = await metrics.registry.metrics();
     res.type(metrics.registry.contentType).send(text);
   });
-  app.use('/api', readRoutes(deps), seriesRoutes(deps), deployRoutes(deps, jobs, metrics), logRoutes(deps), eventRoutes(deps));
+  app.use('/api', readRoutes(deps), seriesRoutes(deps), deployRoutes(deps, jobs, metrics), logRoutes(deps), eventRoutes(deps), opsRoutes(deps, jobs));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(errorHandler(log));
   return app;

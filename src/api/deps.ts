@@ -8,6 +8,9 @@ import type { CertRow } from '../tls/list.js';
 import type { UserStore } from '../adapters/store/users.js';
 import type { Plan } from '../model/plan.js';
 import type { Principal } from '../model/users/permissions.js';
+import type { DrainReport } from '../nodes/drain.js';
+import type { JobRun } from '../adapters/store/jobs.js';
+import type { JobView } from '../jobs/list.js';
 import type { CloudEvent } from '../model/events.js';
 import type { SeriesView } from './series-sampler.js';
 
@@ -25,6 +28,18 @@ export interface NodeView {
   /** memory (bytes) and CPUs of a reachable node (docker info), and what cloudmatrix containers there reserve */
   capacity?: { memory: number; cpus: number } | null;
   reserved?: { memory: number; cpus: number };
+  /** drained (node drain): nothing new is placed there (always set by nodeViews) */
+  cordoned?: boolean;
+}
+
+/** Node maintenance and scheduled jobs (routes-ops): the same services as `node drain`, `jobs`, `jobs run`. */
+export interface OpsDeps {
+  drain(node: string, opts: { moveStateful: boolean; log: Log; user?: Principal }): Promise<DrainReport>;
+  undrain(node: string): Promise<{ node: string; lifted: boolean }>;
+  jobs(): JobView[];
+  /** `APP` or `PLAN/APP`; a UserError when it names no deployed job */
+  job(ref: string): JobView;
+  runJob(ref: string, log: Log): Promise<JobRun>;
 }
 
 export type Log = (line: string) => void;
@@ -75,6 +90,8 @@ export interface ApiDeps {
   deployedPlan?(name: string): Plan | null;
   /** throws a UserError when there is nothing to roll back to */
   prepareRollback(app: string, to: string | undefined, user?: Principal): PreparedRollback;
+  /** absent: no node maintenance or job routes */
+  ops?: OpsDeps;
   /** server-side log (errors with stacks go here, never to clients) */
   log?: Log;
 }

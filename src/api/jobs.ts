@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DeployReport } from '../deploy/deploy.js';
+import type { DrainReport } from '../nodes/drain.js';
+import type { JobRun } from '../adapters/store/jobs.js';
 import type { Log } from './deps.js';
 
-export type JobEvent = { type: 'progress'; line: string } | { type: 'done'; report: DeployReport } | { type: 'error'; message: string; status: number };
+/** What a job ends with: a deploy's report, a node drain's, or a scheduled job's run. */
+export type JobResult = DeployReport | DrainReport | JobRun;
+
+export type JobEvent = { type: 'progress'; line: string } | { type: 'done'; report: JobResult } | { type: 'error'; message: string; status: number };
 
 export interface Job {
   id: string;
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'drain' | 'undrain' | 'job';
   startedAt: string;
   state: 'running' | 'done' | 'error';
   /** who started it ('' for jobs of older callers) */
@@ -33,9 +38,9 @@ export class Jobs {
   }
 
   /** Starts `work` in the background; `onEnd` sees the report or the error (metrics). */
-  start(
-    kind: Job['kind'], work: (log: Log, id: string) => Promise<DeployReport>,
-    onEnd: (job: Job, outcome: { report?: DeployReport; error?: unknown }) => void,
+  start<R extends JobResult>(
+    kind: Job['kind'], work: (log: Log, id: string) => Promise<R>,
+    onEnd: (job: Job, outcome: { report?: R; error?: unknown }) => void,
     describe: (err: unknown) => { message: string; status: number },
     user = '',
   ): Job {

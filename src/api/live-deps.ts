@@ -17,6 +17,8 @@ import { refuseForeignApps } from '../users/authorize.js';
 import { cached } from './cache.js';
 import type { ApiDeps } from './deps.js';
 import { nodeViews } from './node-views.js';
+import { CordonStore } from '../adapters/store/cordons.js';
+import { opsDeps } from './ops-deps.js';
 import { nodeCapacities } from '../inventory/capacity.js';
 import { readEvents } from '../events/log.js';
 import { followEvents } from '../events/follow.js';
@@ -42,7 +44,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
     nodes: cached(async () => {
       const [inv, { cluster }] = await Promise.all([readInventory(config.leasesFile, new Date(), config.staticNodes), observed()]);
       const caps = await nodeCapacities(config, cluster.nodes.filter((n) => n.reachable));
-      return nodeViews(inv.nodes, cluster.nodes, cluster.unreachable, caps);
+      return nodeViews(inv.nodes, cluster.nodes, cluster.unreachable, caps, new CordonStore(config.stateDir).list().map((c) => c.node));
     }, OBSERVE_TTL_MS),
     images: cached(() => listRegistryImages(config), REGISTRY_TTL_MS),
     apps: cached(async () => {
@@ -63,6 +65,7 @@ export function liveDeps(config: Config, token: string | null, version: string, 
     events: { read: () => readEvents(config.stateDir), follow: (onEvent) => followEvents(config.stateDir, onEvent) },
     lockHolder: () => liveLockHolder(join(config.stateDir, 'deploy.lock')),
     deploy: ({ planFile, dryRun, log: progress, user }) => deployPlan(config, { planFile, dryRun, log: progress, ...guard(user) }),
+    ops: opsDeps(config),
     prepareRollback(app, to, user) {
       const { checked, target } = rollbackPlan(config, app, to);
       return {

@@ -7,7 +7,8 @@ import { reservedPlanName } from '../model/names.js';
 import { isLegacyPlan, parsePlan, type Plan } from '../model/plan.js';
 import { appsTouched, can, firstForbidden, seesAll, type Principal } from '../model/users/permissions.js';
 import { principalOf } from './auth.js';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, Log } from './deps.js';
+import type { DeployReport } from '../deploy/deploy.js';
 import { errorBody } from './errors.js';
 import type { Job, Jobs } from './jobs.js';
 import type { ApiMetrics } from './metrics.js';
@@ -44,12 +45,13 @@ const sees = (who: Principal, job: Job): boolean => seesAll(who) || job.user ===
 export function deployRoutes(deps: ApiDeps, jobs: Jobs, metrics: ApiMetrics): Router {
   const r = Router();
   const busy = (real: boolean): string | null => {
-    const running = jobs.running()[0];
+    // A scheduled job's run started here takes no deploy slot; a drain does (it deploys).
+    const running = jobs.running().find((j) => j.kind !== 'job');
     if (running) return `deploy ${running.id} (${running.kind}) is still running`;
     const h = real ? deps.lockHolder() : null;
     return h ? `another deploy holds the lock: pid ${h.pid} on ${h.host} (${h.command}), started ${h.startedAt}` : null;
   };
-  const start = (kind: Job['kind'], work: Parameters<Jobs['start']>[1], user: string) =>
+  const start = (kind: Job['kind'], work: (log: Log, id: string) => Promise<DeployReport>, user: string) =>
     jobs.start(kind, work, (job, outcome) => metrics.deployEnded(kind, outcome, (Date.now() - Date.parse(job.startedAt)) / 1000), (err) => {
       const { status, body } = errorBody(err);
       return { status, message: status === 500 ? 'internal error' : (err as Error).message };

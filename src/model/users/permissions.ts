@@ -53,7 +53,8 @@ export type RouteRule =
   | { need: Action; app: string; plan?: string }
   | { need: 'admin' };
 
-const APP_SEGMENT = /^\/api\/apps\/([^/]+)(\/.*)?$/;
+// Jobs are apps too: reading one needs read, running one (POST /api/jobs/:app/run) deploy.
+const APP_SEGMENT = /^\/api\/(?:apps|jobs)\/([^/]+)(\/.*)?$/;
 
 export function routeRule(method: string, path: string): RouteRule {
   const m = method.toUpperCase();
@@ -61,7 +62,7 @@ export function routeRule(method: string, path: string): RouteRule {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (read && (p === '/api/info' || p === '/api/me')) return { need: 'signed-in' };
   if (m === 'POST' && p === '/api/plans/check') return { need: 'signed-in' };
-  if (read && ['/api/apps', '/api/routes', '/api/deploys', '/api/images', '/api/series'].includes(p)) return { need: 'filtered' };
+  if (read && ['/api/apps', '/api/routes', '/api/deploys', '/api/images', '/api/series', '/api/jobs'].includes(p)) return { need: 'filtered' };
   if (read && /^\/api\/deploys\/[^/]+(\/events)?$/.test(p)) return { need: 'job' };
   if (m === 'POST' && p === '/api/deploys') return { need: 'plan-deploy' };
   const app = APP_SEGMENT.exec(p);
