@@ -22,7 +22,7 @@ An app that does not run healthy in FROM_PLAN (known-good replicas answering the
 one revision) refuses the whole promotion (exit 2) and nothing is changed. Comments and layout of
 TO_PLAN's file are kept; when the deploy fails, the file is put back as it was.`)
     .action(async (from: string, to: string, apps: string[], flags: PromoteFlags) => {
-      const [{ loadConfig }, { preparePromotion, recordPromotion, promotionNote, writePromotion }] = await Promise.all([
+      const [{ loadConfig }, { preparePromotion, recordPromotion, promotionNote, writePromotion, deployedWithPromotion }] = await Promise.all([
         import('../config.js'), import('../promote/promote.js'),
       ]);
       const config = loadConfig();
@@ -39,11 +39,11 @@ TO_PLAN's file are kept; when the deploy fails, the file is put back as it was.`
       const promotion = { from: p.from.name, to: p.to.name, apps: p.changes, deployed: true };
       let ok = false;
       try {
-        const report = await runDeploy(p.to.file, flags, { kind: 'promote', note: promotionNote(p, true), promotion });
-        ok = report.result !== 'failed';
+        await runDeploy(p.to.file, flags, { kind: 'promote', note: promotionNote(p, true), promotion });
+        ok = true;
       } finally {
-        // A deploy that changed nothing (refused, or failed for every app) leaves the file as it was.
-        if (!ok && p.diff) {
+        // A deploy refused or failed for every app leaves the file as it was; a partial one keeps what it deployed.
+        if (!ok && p.diff && !deployedWithPromotion(config, p)) {
           writePromotion(p, true);
           console.error(`cloudmatrix: ${p.to.file} put back as it was`);
         }

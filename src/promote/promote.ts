@@ -105,6 +105,12 @@ export function writePromotion(p: PromotionPlan, undo = false): void {
   writeAtomic(p.to.file, undo ? p.before : p.after, statSync(p.to.file).mode & 0o777);
 }
 
+/** Whether TO as deployed now runs any promoted image (a partial deploy): then its file keeps the promotion. */
+export function deployedWithPromotion(config: Config, p: PromotionPlan): boolean {
+  const stored = new PlanStore(config.stateDir).get(p.to.name);
+  return !!stored?.apps.some((a) => p.changes.some((c) => c.app === a.name && c.image === a.image));
+}
+
 /** With --no-deploy: the promotion in the history, under the deploy lock, with nothing deployed. */
 export async function recordPromotion(config: Config, p: PromotionPlan, actor: Actor = localActor()): Promise<void> {
   const lock = await takeDeployLock(join(config.stateDir, 'deploy.lock'), `promote ${p.from.name} ${p.to.name}`, { waitMs: 300_000, log: () => undefined, onStale: () => undefined });
