@@ -5,6 +5,7 @@
 // leaves no LXC container, bridge or nft table of ours. Never touches the namespace lab (cmx0).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseLeases } from '../../src/model/leases.js';
 import { sh, type RunResult } from '../integration/helpers/exec.js';
@@ -83,8 +84,16 @@ async function leftovers(): Promise<string[]> {
 
 describe('the VM lab on LXC (vagrant:up, the demo inside, vagrant:down)', { skip: isRoot ? false : 'needs root (LXC)' }, () => {
   let up: RunResult | undefined;
+  const stray = `${NAME}-node9`;
 
   before(async () => {
+    // What a crashed run may leave (when no lab of ours is up): an LXC container Vagrant does not
+    // know, and Vagrant's record of a machine whose container is gone. vagrant:up must clean both.
+    if ((await leftovers()).length === 0) {
+      assert.equal((await sh('lxc-create', ['-n', stray, '-t', 'none'])).code, 0);
+      mkdirSync('vagrant/.vagrant/machines/node1/lxc', { recursive: true });
+      writeFileSync('vagrant/.vagrant/machines/node1/lxc/id', `${NAME}-node1-gone`);
+    }
     up = (await script('up')).result;
   }, { timeout: 1_200_000 });
 
@@ -93,10 +102,11 @@ describe('the VM lab on LXC (vagrant:up, the demo inside, vagrant:down)', { skip
     if ((await leftovers()).length > 0) await script('down');
   }, { timeout: 300_000 });
 
-  it('vagrant:up brings up the manager and every node', async () => {
+  it('vagrant:up cleans a crashed run\'s leftovers and brings up the manager and every node', async () => {
     assert.equal(up?.code, 0, `vagrant:up failed:\n${up?.stderr.slice(-3000)}`);
     const ls = await sh('lxc-ls', ['-1', '--running']);
     for (const m of ['manager', ...NODE_NAMES]) assert.match(ls.stdout, new RegExp(`^${NAME}-${m}$`, 'm'));
+    assert.doesNotMatch((await sh('lxc-ls', ['-1'])).stdout, new RegExp(`^${stray}$`, 'm'), 'a stray container of a crashed run is removed');
   });
 
   it('vagrant:up again leaves a lab that is up alone', { timeout: 120_000 }, async () => {
