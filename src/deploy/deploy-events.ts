@@ -6,19 +6,23 @@ import type { Actor } from '../users/actor.js';
 import type { DeployReport } from './deploy.js';
 
 /** The events of one deploy: started once the lock is held, then exactly one of finished or threw. */
-export function deployEvents(config: Pick<Config, 'stateDir' | 'notify'>, plan: string, kind: string, actor: Actor, note?: string) {
+export function deployEvents(config: Pick<Config, 'stateDir' | 'notify'>, plan: string, appNames: readonly string[], kind: string, actor: Actor, note?: string) {
   const base = { plan, kind, user: actor.user };
   const verb = kind === 'deploy' ? 'deploy' : kind;
   return {
     started(): void {
-      emitEvent(config, { ...base, type: 'deploy.started', message: note ?? `${verb} of ${plan} started` });
+      emitEvent(config, {
+        ...base, type: 'deploy.started', apps: appNames.map((app) => ({ app })), ...(appNames.length === 1 ? { app: appNames[0] } : {}),
+        message: note ?? `${verb} of ${plan} started`,
+      });
     },
     finished(r: DeployReport): void {
-      if (r.result === 'unchanged') return;
+      // Even when nothing changed: a receiver sees every started deploy end.
       const recorded = new Map(recordOf(config.stateDir, r.id)?.apps.map((a) => [a.app, a]) ?? []);
-      const apps = r.apps.filter((a) => a.result !== 'unchanged').map((a) => {
-        const h = recorded.get(a.app);
-        return { app: a.app, result: a.result, ...(h ? { revision: h.revision, digest: h.digest } : {}) };
+      const outcome = new Map(r.apps.map((a) => [a.app, a.result]));
+      const apps = [...new Set([...appNames, ...outcome.keys()])].map((app) => {
+        const h = recorded.get(app);
+        return { app, result: outcome.get(app) ?? 'unchanged', ...(h?.digest ? { revision: h.revision, digest: h.digest } : {}) };
       });
       const failed = r.apps.filter((a) => a.result === 'failed');
       const why = failed.map((a) => `${a.app}: ${a.error}`).join('; ');
@@ -29,7 +33,7 @@ export function deployEvents(config: Pick<Config, 'stateDir' | 'notify'>, plan: 
       });
     },
     threw(err: unknown): void {
-      emitEvent(config, { ...base, type: 'deploy.failed', message: `${verb} of ${plan} failed: ${(err as Error)?.message ?? String(err)}` });
+      emitEvent(config, { ...base, type: 'deploy.failed', apps: appNames.map((app) => ({ app })), ...(appNames.length === 1 ? { app: appNames[0] } : {}), message: `${verb} of ${plan} failed: ${(err as Error)?.message ?? String(err)}` });
     },
   };
 }

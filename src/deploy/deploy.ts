@@ -113,7 +113,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
     waitMs: opts.lockWaitMs ?? 300_000, log,
     onStale: (h) => log(`taking over a stale deploy lock: pid ${h.pid} on ${h.host} (${h.command}, started ${h.startedAt}) is gone`),
   });
-  const events = opts.dryRun ? null : deployEvents(config, checked.name, kind, opts.actor ?? localActor(), opts.note);
+  const events = opts.dryRun ? null : deployEvents(config, checked.name, checked.plan.apps.map((a) => a.name), kind, opts.actor ?? localActor(), opts.note);
   events?.started();
   try {
     // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
