@@ -5,6 +5,7 @@
 // leaves no LXC container, bridge or nft table of ours. Never touches the namespace lab (cmx0).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseLeases } from '../../src/model/leases.js';
@@ -20,14 +21,21 @@ const NODE_NAMES = Array.from({ length: NODES }, (_, i) => `node${i + 1}`);
 const isRoot = process.getuid?.() === 0;
 process.env.VAGRANT_CHECKPOINT_DISABLE = '1'; // no call home from `vagrant ssh`
 
-/** Runs a lab script, its output going to ours (the runner shows it), and times it. */
-async function script(name: 'up' | 'down'): Promise<{ result: RunResult; seconds: number }> {
+/** Runs a lab script, its output shown as it comes (a slow `up` is followed live), and times it. */
+function script(name: 'up' | 'down'): Promise<{ result: RunResult; seconds: number }> {
   const start = Date.now();
-  const result = await sh('bash', [`scripts/vagrant/${name}.sh`]);
-  const seconds = Math.round((Date.now() - start) / 100) / 10;
-  process.stderr.write(result.stdout + result.stderr);
-  console.log(`vagrant:${name} took ${seconds} s`);
-  return { result, seconds };
+  return new Promise((resolve) => {
+    const child = spawn('bash', [`scripts/vagrant/${name}.sh`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => ((stdout += d), process.stderr.write(d)));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d), process.stderr.write(d)));
+    child.on('close', (code) => {
+      const seconds = Math.round((Date.now() - start) / 100) / 10;
+      console.log(`vagrant:${name} took ${seconds} s`);
+      resolve({ result: { code: code ?? 1, stdout, stderr }, seconds });
+    });
+  });
 }
 
 /** A shell command inside a machine as root, through Vagrant's own SSH (as a user would). */
