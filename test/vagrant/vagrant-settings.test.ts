@@ -20,6 +20,7 @@ function ruby(code: string): string {
 }
 
 const hasRuby = spawnSync('ruby', ['--version']).status === 0;
+const hasVagrant = spawnSync('vagrant', ['--version'], { env: { ...clean, VAGRANT_CHECKPOINT_DISABLE: '1' } }).status === 0;
 
 describe('VM lab settings', () => {
   it('settings.sh and the Vagrantfile have the same defaults', { skip: hasRuby ? false : 'ruby is not installed' }, () => {
@@ -45,6 +46,14 @@ describe('VM lab settings', () => {
     for (const m of macs) {
       assert.match(m, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       assert.equal(parseInt(m.slice(0, 2), 16) & 0b11, 0b10, `${m}: locally administered, unicast`);
+    }
+  });
+
+  it('vagrant validate accepts the Vagrantfile (lxc, and the default provider)', { skip: hasVagrant ? false : 'vagrant is not installed', timeout: 120_000 }, () => {
+    for (const provider of ['lxc', '']) {
+      const env = { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1', CMX_NODES: '3', ...(provider ? { VAGRANT_DEFAULT_PROVIDER: provider } : {}) };
+      const r = spawnSync('vagrant', ['validate'], { cwd: 'vagrant', env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${provider || 'default'}: ${r.stdout}${r.stderr}`);
     }
   });
 });
