@@ -147,6 +147,7 @@ CFG_REGISTRY_PUSH=$PUSH CFG_REGISTRY_CA=$TLS/ca.crt \
 CFG_REGISTRY_PULL_CREDS=$AUTH/pull.json CFG_REGISTRY_PUSH_CREDS=$AUTH/push.json \
 CFG_TLS_JSON="{\"listen\": \"0.0.0.0:6443\", \"hostsDir\": \"$HITCH/hosts\", \"hitchPidFile\": \"/run/hitch-cloudmatrix.pid\"}" \
 CFG_ACME_JSON="{\"directory\": \"https://127.0.0.1:14000/dir\", \"email\": \"ops@cloudmatrix.test\", \"caBundle\": \"$TLS/ca.crt\", \"rootFile\": \"$STATE/acme-root.pem\", \"responder\": \"127.0.0.1:8702\"}" \
+CFG_REGISTRY_GC_JSON="{\"configFile\": \"/etc/cloudmatrix/registry-push.yml\", \"readOnly\": [\"$SRC/scripts/provision/registry-mode-vm.sh\", \"ro\"], \"readWrite\": [\"$SRC/scripts/provision/registry-mode-vm.sh\", \"rw\"]}" \
   write_cloudmatrix_config "$STATE/config.json"
 
 # git push over SSH: an sshd of its own on :2222 for the git account alone, whose authorized_keys
