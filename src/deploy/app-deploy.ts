@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DeadlineError, type NodeEngine } from '../adapters/docker.js';
 import { ensureImage } from '../adapters/docker/node-image.js';
 import type { NodeRef } from '../adapters/nodes.js';
@@ -245,6 +246,7 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
 /** Starts every replica; the first failure cancels the others' waits, and all settle before it is thrown. */
 async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: Map<string, string>): Promise<Started[]> {
   const cancel = new AbortController();
+  setMaxListeners(0, cancel.signal);
   const onAbort = () => cancel.abort();
   ctx.signal.addEventListener('abort', onAbort);
   try {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
 import { Interrupted, UserError } from '../errors.js';
 import { NodeEngines } from '../adapters/docker.js';
@@ -148,6 +149,8 @@ async function deployLocked(
   // not compile is never used either way.
   const proxy = new VarnishRouter(config, opts.templatesDir, false);
   const abort = new AbortController();
+  // Every app of a large wave listens to it: no leak, so no warning past 10.
+  setMaxListeners(0, abort.signal);
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping cleanly (new containers of unfinished apps are removed)`);
     abort.abort();
