@@ -6,7 +6,7 @@ import { Interrupted, UserError } from '../errors.js';
 import { NodeEngines } from '../adapters/docker.js';
 import { listNodes, type NodeRef } from '../adapters/nodes.js';
 import { pullAuthFor } from '../adapters/registry-access.js';
-import { History, type AppDeployRecord, type DeployRecord } from '../adapters/store/history.js';
+import { History, type AppDeployRecord, type DeployRecord, type Promotion } from '../adapters/store/history.js';
 import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
@@ -49,6 +49,8 @@ export interface DeployOptions {
   scale?: { app: string; replicas: number; from?: number };
   /** said in the history record (autoscale: the rate and target) */
   note?: string;
+  /** promote: what was carried from which plan (in the history record) */
+  promotion?: Promotion;
   /** image -> digest to deploy instead of what the tag resolves to now (scaling never changes an image) */
   pins?: ReadonlyMap<string, string>;
   /** how long to wait for an autoscale or scale that holds the deploy lock (default 5 min; 0: refuse at once) */
@@ -118,7 +120,7 @@ export async function deployPlan(config: Config, opts: DeployOptions): Promise<D
   events?.started();
   try {
     // Replica counts that autoscale or scale set are read under the lock, so a deploy never undoes one.
-    const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' ? 'deploy' : kind, opts.scale);
+    const counted = countedPlan(config.stateDir, checked, kind === 'restore' || kind === 'move' || kind === 'promote' ? 'deploy' : kind, opts.scale);
     const report = await deployLocked(config, opts, log, t0, refs, counted, !!lock);
     events?.finished(report);
     return report;
@@ -277,7 +279,8 @@ async function deployLocked(
     const nothingChanged = (opts.kind ?? 'deploy') === 'deploy' && result === 'unchanged' && !planChanged && proxy.reloads === 0;
     if (!nothingChanged) {
       try {
-        new History(config.stateDir, warn).append(historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor()));
+        const record = historyRecord(finished, checked, opts.kind ?? 'deploy', images, outcomes, t0, secrets.fingerprints, opts.note, opts.actor ?? localActor());
+        new History(config.stateDir, warn).append(opts.promotion ? { ...record, promotion: opts.promotion } : record);
       } catch (err) {
         // The cluster already changed: a full disk must not turn a good deploy into a failed one.
         warn(`the deploy is not in the history (${new History(config.stateDir).path}): ${(err as Error).message}`);
