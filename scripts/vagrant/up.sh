@@ -33,7 +33,7 @@ if lab_ready; then
   vlog "already up: manager and $CMX_NODES node(s) provisioned"
   exit 0
 fi
-if [ -n "$(our_containers)" ] || [ -d "$VAGRANT_DIR/.vagrant/machines" ]; then
+if [ -n "$(our_containers)" ] || compgen -G "$VAGRANT_DIR/.vagrant/machines/*/lxc/id" >/dev/null; then
   vlog "leftovers of an earlier run: taking them down first"
   "$here/down.sh"
 fi
