@@ -86,6 +86,13 @@ export class JobStore {
     return new Map(Object.entries(this.load()));
   }
 
+  /** Drops what is kept of a job (its plan was undeployed, or a test starts afresh). */
+  forget(key: string): void {
+    this.update((all) => {
+      delete all[key];
+    });
+  }
+
   /** Adds the run, or replaces the one of the same id; keeps the newest KEEP_RUNS. */
   put(run: JobRun): void {
     const key = `${run.plan}/${run.app}`;
