@@ -2,20 +2,17 @@
 // builds): a 1,000-app reload (compile check + vcl.inline + vcl.use, as update-proxy does it) on a
 // private varnishd of that version, beside the system Varnish's figure from the same run; and what
 // the build costs (first build, recorded by the build script; a cached run, measured here).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkCcCommand, createVarnish, type Varnish } from '../src/adapters/varnish.js';
+import { checkCcCommand, type Varnish } from '../src/adapters/varnish.js';
 import { BUILT_VERSIONS, varnishCacheDir, varnishdsUnderTest, type Varnishd } from '../src/adapters/varnish/builds.js';
 import { readVclTemplates } from '../src/adapters/vcl-templates.js';
 import type { RoutingTable } from '../src/model/routing.js';
 import { renderVcl } from '../src/model/vcl.js';
 import { median, timeRuns, type BenchResult } from './lib.js';
+import { startPrivateVarnishd } from './private-varnishd.js';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-varnish.sh', import.meta.url));
 
@@ -33,46 +30,13 @@ function table(n: number, extraHost: string): RoutingTable {
   };
 }
 
-const freePort = async (): Promise<number> => {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-};
-
 /** A private varnishd of that version on loopback, its child compiling with the fast cc_command of its version. */
 async function withVarnishd<T>(v: Varnishd, fn: (varnish: Varnish) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmx-bench-versions-'));
-  chmodSync(dir, 0o755);
-  const secret = join(dir, 'secret');
-  writeFileSync(secret, randomBytes(24).toString('hex'), { mode: 0o600 });
-  writeFileSync(join(dir, 'boot.vcl'), 'vcl 4.0;\nbackend default { .host = "127.0.0.1"; .port = "9"; }\n', { mode: 0o644 });
-  const admin = `127.0.0.1:${await freePort()}`;
-  const args = ['-p', `cc_command=${checkCcCommand(v.version)}`, '-F', '-a', `127.0.0.1:${await freePort()}`, '-T', admin, '-S', secret, '-n', join(dir, 'work'), '-f', join(dir, 'boot.vcl'), '-s', 'malloc,64m'];
-  const child: ChildProcess = spawn(v.varnishd, args, { stdio: 'ignore' });
-  const varnish = createVarnish({ admin, secretFile: secret, varnishd: v.varnishd, timeoutMs: 600_000 });
+  const p = await startPrivateVarnishd({ varnishd: v.varnishd, args: ['-p', `cc_command=${checkCcCommand(v.version)}`] });
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await varnish.vclList();
-        break;
-      } catch {
-        varnish.close();
-        if (i >= 100 || child.exitCode !== null) throw new Error(`varnishd ${v.label} did not start`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    return await fn(varnish);
+    return await fn(p.varnish);
   } finally {
-    varnish.close();
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await p.stop();
   }
 }
 

@@ -1,11 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CHECK_CC_COMMAND, createVarnish, type Varnish } from '../src/adapters/varnish.js';
+import { spawnSync } from 'node:child_process';
+import { CHECK_CC_COMMAND } from '../src/adapters/varnish.js';
+import { startPrivateVarnishd } from './private-varnishd.js';
 import { readVclTemplates } from '../src/adapters/vcl-templates.js';
 import type { RoutingTable } from '../src/model/routing.js';
 import { renderVcl } from '../src/model/vcl.js';
@@ -34,45 +29,8 @@ function table(n: number, port0: number): RoutingTable {
   };
 }
 
-const freePort = async (): Promise<number> => {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-};
-
-async function startVarnishd(): Promise<{ varnish: Varnish; pid: number; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmx-bench-switch-'));
-  chmodSync(dir, 0o755);
-  const secret = join(dir, 'secret');
-  writeFileSync(secret, randomBytes(24).toString('hex'), { mode: 0o600 });
-  writeFileSync(join(dir, 'boot.vcl'), 'vcl 4.0;\nbackend default { .host = "127.0.0.1"; .port = "9"; }\n', { mode: 0o644 });
-  const admin = `127.0.0.1:${await freePort()}`;
-  const args = ['-F', '-a', `127.0.0.1:${await freePort()}`, '-T', admin, '-S', secret, '-n', join(dir, 'work'), '-f', join(dir, 'boot.vcl'), '-s', 'malloc,64m', '-p', `cc_command=${CHECK_CC_COMMAND}`, '-p', 'cli_limit=4m', '-p', 'max_vcl_handling=0'];
-  const child: ChildProcess = spawn('varnishd', args, { stdio: 'ignore' });
-  const varnish = createVarnish({ admin, secretFile: secret, precheck: false, timeoutMs: 600_000 });
-  const stop = async () => {
-    varnish.close();
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      await varnish.vclList();
-      return { varnish, pid: child.pid!, stop };
-    } catch {
-      varnish.close();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await stop();
-  throw new Error('varnishd did not start');
+function startVarnishd() {
+  return startPrivateVarnishd({ args: ['-p', `cc_command=${CHECK_CC_COMMAND}`, '-p', 'cli_limit=4m', '-p', 'max_vcl_handling=0'], precheck: false });
 }
 
 /** Resident memory of varnishd's child (the cache process), in MiB. */

@@ -1,15 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECK_CC_COMMAND, compileCheck, createVarnish, quoteCliArg, VarnishCli, type Varnish } from '../src/adapters/varnish.js';
+import { CHECK_CC_COMMAND, compileCheck, createVarnish, quoteCliArg, VarnishCli } from '../src/adapters/varnish.js';
 import type { RoutingTable } from '../src/model/routing.js';
 import { readVclTemplates } from '../src/adapters/vcl-templates.js';
 import { renderVcl } from '../src/model/vcl.js';
 import { median, timeRuns, type BenchResult } from './lib.js';
+import { startPrivateVarnishd, type PrivateVarnishd } from './private-varnishd.js';
 
 const health = { path: '/health', intervalMs: 3_600_000, timeoutMs: 1000 };
 
@@ -46,50 +45,8 @@ async function renderBench(): Promise<BenchResult> {
   };
 }
 
-const freePort = async (): Promise<number> => {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-};
-
-type Private = { varnish: Varnish; httpPort: number; admin: string; secret: string; dir: string; stop: () => Promise<void> };
-
-/** A private varnishd on loopback, stopped by the returned stop(). */
-async function startVarnishd(): Promise<Private> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmx-bench-varnish-'));
-  chmodSync(dir, 0o755);
-  const secret = join(dir, 'secret');
-  writeFileSync(secret, randomBytes(24).toString('hex'), { mode: 0o600 });
-  writeFileSync(join(dir, 'boot.vcl'), 'vcl 4.0;\nbackend default { .host = "127.0.0.1"; .port = "9"; }\n', { mode: 0o644 });
-  const httpPort = await freePort();
-  const admin = `127.0.0.1:${await freePort()}`;
-  const args = ['-F', '-a', `127.0.0.1:${httpPort}`, '-T', admin, '-S', secret, '-n', join(dir, 'work'), '-f', join(dir, 'boot.vcl'), '-s', 'malloc,64m'];
-  const child: ChildProcess = spawn('varnishd', args, { stdio: 'ignore' });
-  const varnish = createVarnish({ admin, secretFile: secret, timeoutMs: 300_000 });
-  const stop = async () => {
-    varnish.close();
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      await varnish.vclList();
-      return { varnish, httpPort, admin, secret, dir, stop };
-    } catch {
-      varnish.close();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await stop();
-  throw new Error('varnishd did not start');
-}
+type Private = PrivateVarnishd;
+const startVarnishd = () => startPrivateVarnishd({ timeoutMs: 300_000 });
 
 function varnishadm(v: Private, ...cmd: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
