@@ -11,7 +11,8 @@ const STATUS_FORMAT = '%{X-Cloudmatrix-App}o %s';
 export function liveSeriesSampler(config: Config, deps: ApiDeps, opts: SeriesSamplerOptions = {}): SeriesSampler {
   return new SeriesSampler({
     counters: varnishstatCounters({ name: config.varnish.name, timeoutMs: 4000 }),
-    apps: async () => (await deps.apps()).apps.map((a) => ({ plan: a.plan, app: a.app, healthy: a.healthy })),
+    // Workers and jobs take no traffic through Varnish: no chart for them.
+    apps: async () => (await deps.apps()).apps.filter((a) => !a.worker).map((a) => ({ plan: a.plan, app: a.app, healthy: a.healthy })),
     history: () => deps.history(),
     statuses: (onLine, onDown) => varnishncsaLines({ name: config.varnish.name, format: STATUS_FORMAT, onLine, onDown }),
   }, opts);

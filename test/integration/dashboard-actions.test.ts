@@ -30,8 +30,11 @@ const ARTIFACTS = resolve('artifacts');
 const PLAN_NAME = 'dashacts';
 const APP = 'dashact';
 const HOST = `${APP}.matrix.test`;
+const JOB = 'dashjob';
+// A job that the test runs now (its schedule, once a year, never comes during the test; this server runs no scheduler anyway).
 const plan = (greeting: string) =>
-  `domain: matrix.test\napps:\n  ${APP}:\n    image: cloud/simplewebapp1:1.0\n    replicas: 1\n    env: { GREETING: ${greeting} }\n`;
+  `domain: matrix.test\napps:\n  ${APP}:\n    image: cloud/simplewebapp1:1.0\n    replicas: 1\n    env: { GREETING: ${greeting} }\n` +
+  `  ${JOB}:\n    image: cloud/simplewebapp1:1.0\n    schedule: "0 0 1 1 *"\n    command: ["/bin/busybox", "echo", "dash job ran"]\n`;
 const LOAD_REQUESTS = 200;
 const LOAD_MAX_MS = 10_000;
 
@@ -117,6 +120,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 before(async () => {
+  const t0 = Date.now();
   ({ config } = await ensureLab());
   token = readToken(config);
   const deps = liveDeps(config, token, 'test', () => undefined);
@@ -139,9 +143,11 @@ before(async () => {
   assert.notEqual(revisions[0], revisions[1]);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  console.log(`# set up (two deploys) in ${Date.now() - t0} ms`);
 });
 
 after(async () => {
+  const t0 = Date.now();
   await browser?.close();
   sampling.abort();
   await running;
@@ -158,6 +164,7 @@ after(async () => {
     });
   }
   rmSync(dir, { recursive: true, force: true });
+  console.log(`# cleaned up in ${Date.now() - t0} ms`);
 });
 
 describe('the dashboard acts and shows traffic', () => {
@@ -201,6 +208,7 @@ describe('the dashboard acts and shows traffic', () => {
       console.log(`# load: ${ok} requests in ${loadMs} ms; drawn req/s (last points): ${drawn.join(' ')}`);
       assert.ok(Math.max(...drawn) > quiet, 'the series rose');
       assert.equal(await figure.getAttribute('data-replicas-last'), '1');
+      assert.equal(await page.locator(`figure.traffic[data-app="${JOB}"]`).count(), 0, 'a job (no port) takes no traffic: no chart');
       assert.ok(Number(await figure.getAttribute('data-deploys')) >= 2, 'both deploys marked on the time axis');
       // 5xx: none so far (varnishncsa runs); then 20 answers 501 from the app, and the 5xx series rises.
       const { body } = await api<{ errorsCounted: boolean; apps: { app: string; points: (number | null)[][] }[] }>('/api/series');
@@ -227,7 +235,7 @@ describe('the dashboard acts and shows traffic', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     try {
       await page.goto(`${base}/#token=${encodeURIComponent(token)}`, { timeout: 15_000 });
-      const button = page.locator('#apps tr', { hasText: APP }).locator('button[data-action="rollback"]');
+      const button = page.locator(`#apps button[data-action="rollback"][data-app="${APP}"]`);
       await button.click({ timeout: 20_000 });
       await page.waitForSelector('#confirm[open]', { timeout: 5000 });
       assert.match((await page.textContent('#confirm-title'))!, new RegExp(`Roll back ${APP}\\?`));
@@ -254,12 +262,55 @@ describe('the dashboard acts and shows traffic', () => {
     }
   });
 
+  it('run now from the Scheduled jobs panel; undrain of an open node from the Nodes panel; both confirmed, both shown', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    try {
+      await page.goto(`${base}/#token=${encodeURIComponent(token)}`, { timeout: 15_000 });
+      const run = page.locator(`#jobs button[data-action="run-job"][data-app="${JOB}"]`);
+      await run.click({ timeout: 20_000 });
+      assert.match((await page.textContent('#confirm-title'))!, new RegExp(`Run ${JOB} now\\?`));
+      await page.click('#confirm-ok');
+      await page.waitForFunction((j) => /: /.test(document.getElementById('activity-state')!.textContent ?? '') &&
+        (document.getElementById('activity-state')!.textContent ?? '').startsWith(`run ${j}: `) &&
+        document.getElementById('activity-state')!.dataset.state !== 'running', JOB, { timeout: 60_000 });
+      assert.equal(await page.textContent('#activity-state'), `run ${JOB}: succeeded (exit 0)`);
+      assert.match((await page.locator('#activity-out .line.ok').last().textContent())!, new RegExp(`^run ${JOB}: succeeded \\(exit 0\\) in `));
+      const { body: job } = await api<{ runs: { state: string; trigger: string; exitCode?: number; logs?: string[] }[] }>(`/api/jobs/${JOB}`);
+      assert.equal(job.runs[0]!.state, 'succeeded');
+      assert.equal(job.runs[0]!.trigger, 'manual');
+      // The panel shows the run once it redraws (an action redraws at once).
+      await page.locator('#jobs tr', { hasText: JOB }).locator('.ok', { hasText: 'succeeded exit 0' }).waitFor({ timeout: 15_000 });
+
+      // Undrain an open node: the node action's path end to end, with nothing moved.
+      const { body: nodes } = await api<{ nodes: { name: string; cordoned: boolean }[] }>('/api/nodes');
+      const open = nodes.nodes.find((n) => !n.cordoned)!;
+      assert.equal(await page.locator('#nodes button[data-action="drain"]').count(), nodes.nodes.filter((n) => !n.cordoned).length);
+      await page.locator(`#nodes button[data-action="drain"][data-node="${open.name}"]`).waitFor({ timeout: 5000 });
+      await page.evaluate((node) => {
+        // No undrain button on an open node: press one made like the page makes them.
+        const b = document.createElement('button');
+        Object.assign(b.dataset, { action: 'undrain', node });
+        b.id = 'test-undrain';
+        document.getElementById('nodes')!.append(b);
+      }, open.name);
+      await page.click('#test-undrain');
+      await page.click('#confirm-ok');
+      await page.waitForFunction((n) => document.getElementById('activity-state')!.textContent === `undrain ${n}: ok`, open.name, { timeout: 15_000 });
+      const lines = await page.locator('#activity-out .line').allTextContents();
+      assert.ok(lines.includes(`${open.name} was not cordoned`), lines.join('\n'));
+      await shot(page, 'dashboard-job-run.png');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a viewer sees the chart but no action, and the API refuses the rollback anyway', async () => {
     const { token: mine } = await addUser(config.stateDir, { name: 'dashactview', role: 'viewer', apps: APP });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       await page.goto(`${base}/#token=${encodeURIComponent(mine)}`, { timeout: 15_000 });
       await page.waitForSelector(`figure.traffic[data-app="${APP}"]`, { timeout: 20_000 });
+      await page.waitForSelector('#jobs .empty', { timeout: 10_000 });
       assert.deepEqual(await page.locator('figure.traffic').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-app'))), [APP]);
       assert.equal(await page.locator('button[data-action]').count(), 0);
       const res = await fetch(`${base}/api/apps/${APP}/rollback`, { method: 'POST', headers: { Authorization: `Bearer ${mine}`, 'Content-Type': 'application/json' }, body: '{}' });

@@ -99,7 +99,7 @@ async function follow(path, label) {
       else if (event === 'done') {
         const report = JSON.parse(data);
         ended = outcome(report);
-        say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'ok' || ended === 'succeeded' ? 'ok' : 'err');
+        say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'ok' || ended.startsWith('succeeded') ? 'ok' : 'err');
       } else if (event === 'error') {
         ended = 'failed';
         say(`${label}: ${JSON.parse(data).message}`, 'err');
