@@ -130,3 +130,23 @@ test('autoscale: two plans with an autoscaled web; load on staging\'s backends s
   assert.deepEqual([...new Set(actions.map((a) => `${a.plan}/${a.app} ${a.direction}`))], ['staging/web up']);
   assert.match((actions[0] as { note: string } & typeof actions[0]).note, /^autoscale staging\/web 1 -> 4: /);
 });
+
+test('API: /api/apps/PLAN%2FAPP/rollback reaches the resolver as PLAN/APP; its one-line refusal is a 400', async () => {
+  const [{ default: request }, { createApp }, { FAKE_TOKEN, fakeDeps, fakeReport }, { UserError }] = await Promise.all([
+    import('supertest'), import('../../src/api/app.js'), import('./helpers/fake-deps.js'), import('../../src/errors.js'),
+  ]);
+  const asked: string[] = [];
+  const app = createApp(fakeDeps({
+    prepareRollback: (name) => {
+      asked.push(name);
+      if (!name.includes('/')) throw new UserError(`APP: "${name}" is ambiguous: hello/web, staging/web; write PLAN/APP`);
+      return { id: { plan: 'staging', app: 'web' }, description: `${name} back`, run: async () => fakeReport() };
+    },
+  }));
+  const auth = { Authorization: `Bearer ${FAKE_TOKEN}` };
+  const bare = await request(app).post('/api/apps/web/rollback').set(auth).send({}).expect(400);
+  assert.deepEqual(bare.body, { error: 'APP: "web" is ambiguous: hello/web, staging/web; write PLAN/APP' });
+  await request(app).post('/api/apps/a%2Fb%2Fc/rollback').set(auth).send({}).expect(400);
+  await request(app).post('/api/apps/staging%2Fweb/rollback').set(auth).send({}).expect(202);
+  assert.deepEqual(asked, ['web', 'staging/web']);
+});
