@@ -99,6 +99,17 @@ async function drawnRps(page: Page): Promise<number[]> {
   return (attr ?? '').split(',').filter((v) => v !== '').map(Number);
 }
 
+/** Polls `probe` until it gives a value, at most `ms`. */
+async function waitFor<T>(probe: () => Promise<T | null>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
+    await sleep(250);
+  }
+}
+
 /** One request through Varnish with a method busybox httpd does not implement: the app answers 501. */
 function unimplemented(): Promise<number> {
   return new Promise((res, rej) => {
@@ -302,6 +313,43 @@ describe('the dashboard acts and shows traffic', () => {
     } finally {
       await page.close();
     }
+  });
+
+  it('drain from the page moves the test app off its node, then undrain opens it again', async (t) => {
+    type AppRow = { plan: string; app: string; nodes: string[] };
+    const { body: apps } = await api<{ apps: AppRow[] }>('/api/apps');
+    const node = apps.apps.find((a) => a.app === APP)!.nodes[0]!;
+    // A drain moves every plan's replicas off the node: only when nothing but this test's plan runs there.
+    const others = apps.apps.filter((a) => a.plan !== PLAN_NAME && a.nodes.includes(node));
+    if (others.length) return void t.skip(`${node} also runs ${others.map((a) => `${a.plan}/${a.app}`).join(', ')}: not drained from a test`);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    try {
+      await page.goto(`${base}/#token=${encodeURIComponent(token)}`, { timeout: 15_000 });
+      await page.locator(`#nodes button[data-action="drain"][data-node="${node}"]`).click({ timeout: 20_000 });
+      assert.match((await page.textContent('#confirm-text'))!, /moves to other nodes/);
+      await page.click('#confirm-ok');
+      await page.waitForFunction((n) => (document.getElementById('activity-state')!.textContent ?? '').startsWith(`drain ${n}: `) &&
+        document.getElementById('activity-state')!.dataset.state !== 'running', node, { timeout: 60_000 });
+      assert.equal(await page.textContent('#activity-state'), `drain ${node}: ok`);
+      const moved = await waitFor(async () => {
+        const { body } = await api<{ apps: AppRow[] }>('/api/apps');
+        const nodes = body.apps.find((a) => a.app === APP)?.nodes ?? [];
+        return nodes.length === 1 && nodes[0] !== node ? nodes[0] : null;
+      }, 15_000, `${APP} off ${node}`);
+      console.log(`# drained ${node}: ${APP} now on ${moved}`);
+      // The page redraws after the action: the node offers undrain now.
+      await page.locator(`#nodes button[data-action="undrain"][data-node="${node}"]`).click({ timeout: 15_000 });
+      await page.click('#confirm-ok');
+      await page.waitForFunction((n) => document.getElementById('activity-state')!.textContent === `undrain ${n}: ok`, node, { timeout: 15_000 });
+      await page.locator(`#nodes button[data-action="drain"][data-node="${node}"]`).waitFor({ timeout: 15_000 });
+      await shot(page, 'dashboard-drain.png');
+    } finally {
+      await page.close();
+      // Never leave a node of the shared lab cordoned.
+      await fetch(`${base}/api/nodes/${node}/undrain`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    }
+    const { body: nodes } = await api<{ nodes: { name: string; cordoned: boolean }[] }>('/api/nodes');
+    assert.equal(nodes.nodes.find((n) => n.name === node)!.cordoned, false);
   });
 
   it('a viewer sees the chart but no action, and the API refuses the rollback anyway', async () => {
