@@ -33,12 +33,14 @@ export function registerImages(program: Command): void {
     .option('--dry-run', 'say what would go and change nothing')
     .option('--no-nodes', "leave the nodes' images alone")
     .option('--json', 'print the report as JSON (progress goes to stderr)')
-    .action(async (repositories: string[], opts: { dryRun?: boolean; nodes?: boolean; json?: boolean }) => {
+    .action(async (repositories: string[], opts: { dryRun?: boolean; nodes?: boolean; json?: boolean }, cmd: Command) => {
+      // `images --json` is the parent's option too: commander gives it to the parent wherever it stands.
+      const json = opts.json || (cmd.parent?.opts() as { json?: boolean } | undefined)?.json;
       const [{ loadConfig }, { pruneImages }, { resolveImageArg }] = await Promise.all([import('../config.js'), import('../images/prune.js'), import('../model/image-ref.js')]);
       const config = loadConfig();
       for (const r of repositories) resolveImageArg(r, config.registry);
-      const log = opts.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
+      const log = json ? (l: string) => console.error(l) : (l: string) => console.log(l);
       const report = await pruneImages(config, { dryRun: !!opts.dryRun, repositories: repositories.length ? repositories : undefined, nodes: opts.nodes !== false, log });
-      console.log(opts.json ? JSON.stringify(report, null, 2) : formatPrune(report));
+      console.log(json ? JSON.stringify(report, null, 2) : formatPrune(report));
     });
 }

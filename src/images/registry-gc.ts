@@ -15,7 +15,7 @@ function run(argv: readonly string[], ms: number): Promise<string> {
 }
 
 export interface GcResult {
-  /** blobs the collection deleted (its "deleting blob" lines) */
+  /** blobs the collection deleted */
   blobsDeleted: number;
 }
 
@@ -34,5 +34,6 @@ export async function collectGarbage(gc: NonNullable<Config['registryGc']>, log:
     log('registry: read-write again');
     await run(gc.readWrite, STEP_MS);
   }
-  return { blobsDeleted: out.split('\n').filter((l) => /deleting blob/i.test(l)).length };
+  // distribution 2.8 prints one `blob eligible for deletion: DIGEST` line per blob it deletes.
+  return { blobsDeleted: out.split('\n').filter((l) => /^blob eligible for deletion/.test(l)).length };
 }
