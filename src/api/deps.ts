@@ -39,7 +39,7 @@ export interface OpsDeps {
   jobs(): JobView[];
   /** `APP` or `PLAN/APP`; a UserError when it names no deployed job */
   job(ref: string): JobView;
-  runJob(ref: string, log: Log): Promise<JobRun>;
+  runJob(ref: string, log: Log, user?: Principal): Promise<JobRun>;
 }
 
 export type Log = (line: string) => void;

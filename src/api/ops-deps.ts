@@ -11,9 +11,9 @@ export function opsDeps(config: Config): OpsDeps {
     undrain: (node) => undrainNode(config, node),
     jobs: () => listJobs(config.stateDir),
     job: (ref) => jobView(config.stateDir, ref),
-    runJob: (ref, log) => {
+    runJob: (ref, log, user) => {
       const job = findJob(config.stateDir, ref);
-      return runJob(config, job.owner, job.app, { trigger: 'manual', log });
+      return runJob(config, job.owner, job.app, { trigger: 'manual', log, ...(user ? { user: user.name } : {}) });
     },
   };
 }

@@ -86,7 +86,7 @@ export function opsRoutes(deps: ApiDeps, jobs: Jobs): Router {
     const who = principalOf(res);
     const job = jobFor(ops, who, ref, 'deploy', res);
     if (!job) return;
-    const started = jobs.start('job', (log) => ops.runJob(`${job.plan}/${job.app}`, log), () => undefined, describe, who.name);
+    const started = jobs.start('job', (log) => ops.runJob(`${job.plan}/${job.app}`, log, who), () => undefined, describe, who.name);
     res.status(202).location(`/api/deploys/${started.id}`).json({ id: started.id, events: `/api/deploys/${started.id}/events`, job: `${job.plan}/${job.app}` });
   });
   return r;

@@ -62,7 +62,8 @@ export function registerJobs(program: Command): void {
       const [{ loadConfig }, { findJob }, { runJob }] = await Promise.all([import('../config.js'), import('../jobs/list.js'), import('../jobs/run-job.js')]);
       const config = loadConfig();
       const job = findJob(config.stateDir, app);
-      const r = await runJob(config, job.owner, job.app, { trigger: 'manual', log: (l) => console.error(l) });
+      const { localActor } = await import('../users/actor.js');
+      const r = await runJob(config, job.owner, job.app, { trigger: 'manual', log: (l) => console.error(l), user: localActor().user });
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatRun(r));
       if (r.state !== 'succeeded') throw new CommandFailed();
     });

@@ -66,7 +66,8 @@ export async function appStatus(plans: readonly NamedPlan[], containers: readonl
       const health = await Promise.all(mine.map((c) => probe(c, app.health.path, app.worker === true)));
       const list = mine.map((c, i) => ({ node: c.node, name: c.name, state: c.state, address: c.address, port: c.port, healthy: health[i]!, knownGood: isKnownGood(c), revision: c.revision }));
       return {
-        plan, app: app.name, desired: app.replicas, running: mine.filter((c) => c.state === 'running').length,
+        // a job (schedule) keeps no replica running: its runs are in `cloudmatrix jobs`
+        plan, app: app.name, desired: app.schedule !== undefined ? 0 : app.replicas, running: mine.filter((c) => c.state === 'running').length,
         healthy: health.filter(Boolean).length, orphans: mine.filter((c) => !isKnownGood(c)).length, nodes: [...new Set(mine.map((c) => c.node))].sort(),
         revisions: [...new Set(mine.map((c) => c.revision))], hosts: app.hosts, paths: app.paths, ...(app.worker ? { worker: true } : {}), containers: list,
       };

@@ -10,6 +10,7 @@ import { planName } from '../model/names.js';
 import { routingTable } from '../model/routes.js';
 import { readCluster } from './cluster.js';
 import { stopContainer } from './container-ops.js';
+import { removePlanJobs } from '../jobs/cleanup.js';
 import { knownGoodOf } from './known-good.js';
 import { VarnishRouter } from './proxy.js';
 import { planVolumes } from './volumes.js';
@@ -54,6 +55,7 @@ export async function undeploy(
       }),
     );
     good.store.remove(removed);
+    await removePlanJobs(config.stateDir, name, [...cluster.refs.values()].filter((r) => !cluster.unreachable.some((u) => u.node === r.name)), engines, log, failures);
     for (const u of cluster.unreachable) failures.push(`${u.node} unreachable (its containers of ${name} stay until it answers): ${u.message}`);
     const volumes = await planVolumes(config, name, cluster, engines, { delete: !!opts.deleteVolumes && failures.length === 0, log, failures });
     return { removed: removed.length, failures, volumes };

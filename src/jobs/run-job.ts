@@ -17,6 +17,7 @@ import type { AppSpec } from '../model/plan.js';
 import type { NamedPlan } from '../model/routes.js';
 import { redact } from '../model/secrets.js';
 import { deploySecrets } from '../secrets/secrets.js';
+import { jobFailed } from '../events/job.js';
 
 /** Finished runs' containers kept per job (for their logs); older ones are removed. */
 export const KEEP_CONTAINERS = 5;
@@ -30,6 +31,8 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** the id given to the run (the scheduler records it before starting) */
   id?: string;
+  /** who asked (a manual run), for the job.failed event; default the scheduler */
+  user?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +87,13 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
   const finished = new Date();
   Object.assign(run, { finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() });
   store.put(run);
+  if (run.state === 'failed') {
+    try {
+      jobFailed(config, { plan: run.plan, app: run.app, ...(run.node ? { node: run.node } : {}), exitCode: run.exitCode ?? null, ...(run.reason ? { why: run.reason } : {}), user: opts.user ?? 'scheduler' });
+    } catch (err) {
+      warn(`the job.failed event was not recorded: ${messageOf(err)}`);
+    }
+  }
   log(`${owner.name}/${app.name}: run ${run.id} ${run.state}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.reason ? `: ${run.reason}` : ''} in ${run.durationMs} ms`);
   return run;
 }

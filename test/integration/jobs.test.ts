@@ -168,4 +168,12 @@ describe('scheduled jobs on the lab', () => {
     const left = await jobContainers();
     assert.ok(left.length >= 1 && left.every((c) => c.state === 'exited'), JSON.stringify(left));
   });
+
+  it('undeploy removes the containers of its jobs\' runs and forgets their schedule (no catch-up on a later deploy)', async () => {
+    const u = await cli(['undeploy', 'jbs']);
+    assert.equal(u.code, 0, u.stdout + u.stderr);
+    assert.deepEqual(await jobContainers(), []);
+    assert.equal(store.lastScheduled('jbs/jbtick'), null);
+    assert.equal((JSON.parse((await cli(['jobs', '--json'])).stdout) as { jobs: { plan: string }[] }).jobs.some((j) => j.plan === 'jbs'), false);
+  });
 });

@@ -93,6 +93,13 @@ export class JobStore {
     });
   }
 
+  /** A plan was undeployed: its jobs' last scheduled times go (a later deploy starts afresh, no catch-up); their runs stay. */
+  unschedule(plan: string): void {
+    this.update((all) => {
+      for (const [key, entry] of Object.entries(all)) if (key.startsWith(`${plan}/`)) delete entry.lastScheduled;
+    });
+  }
+
   /** Adds the run, or replaces the one of the same id; keeps the newest KEEP_RUNS. */
   put(run: JobRun): void {
     const key = `${run.plan}/${run.app}`;
