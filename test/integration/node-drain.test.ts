@@ -20,7 +20,7 @@ let A = '';
 let B = '';
 let C = '';
 
-const plan = (o: { gen?: string; replicas?: number } = {}) => `domain: matrix.test
+const plan = (o: { gen?: string; replicas?: number; dbNodes?: string[] } = {}) => `domain: matrix.test
 apps:
   drweb:
     image: cloud/simplewebapp1:1.0
@@ -33,7 +33,7 @@ apps:
     image: cloud/simplewebapp1:1.0
     hosts: [drdb.matrix.test]
     volumes: { data: /data }
-    nodes: [${C}]
+    nodes: [${(o.dbNodes ?? [C]).join(', ')}]
     health: { path: /, interval: 1s, timeout: 500ms }
 `;
 
@@ -116,5 +116,18 @@ describe('node drain on the lab', () => {
     assert.equal((await cordoned())[A], false);
     await deploy(plan({ gen: '2', replicas: 3 }));
     assert.deepEqual(await mine('drweb'), [A, B, C].sort());
+  });
+
+  it('--move-stateful carries an app with volumes to another node it may use (cloudmatrix move), then drains', async () => {
+    // drdb may now also run on A; its pin keeps it on C until it is moved
+    await deploy(plan({ gen: '2', replicas: 2, dbNodes: [C, A] }));
+    assert.deepEqual(await mine('drdb'), [C]);
+    const r = await cli(['node', 'drain', C, '--move-stateful', '--json', '--health-timeout', '30s']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`moving drn/drdb \\(volumes\\) to ${A}`));
+    assert.deepEqual(await mine('drdb'), [A]);
+    assert.ok(!(await containers()).some((c) => c.plan === 'drn' && c.node === C), `nothing of drn left on ${C}`);
+    assert.equal((await waitForAnswer('drdb.matrix.test', (a) => a.status === 200)).status, 200);
+    assert.equal((await cli(['node', 'undrain', C])).code, 0);
   });
 });
