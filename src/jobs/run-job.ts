@@ -33,6 +33,8 @@ export interface RunJobOptions {
   id?: string;
   /** who asked (a manual run), for the job.failed event; default the scheduler */
   user?: string;
+  /** concurrency forbid: a run of the job still going on a node (a manager restarted meanwhile) makes this one skipped */
+  forbidOverlap?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +59,10 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
   let secrets: string[] = [];
   try {
     const cluster = await readCluster(await listNodes(config), engines);
+    if (opts.forbidOverlap) {
+      const going = await runningOn(cluster, engines, `${owner.name}/${app.name}`);
+      if (going) throw new Skipped(`a run of it is still going on ${going} (concurrency: forbid)`);
+    }
     if (app.resources) await addCapacity(cluster.nodes, cluster.refs, engines, warn);
     const chosen = jobNode(app, cluster.nodes, cluster.containers.map((c) => toRunning(c)));
     if (chosen.node === null) throw new EnvError(`no node for ${owner.name}/${app.name}: ${chosen.why}`);
@@ -80,7 +86,7 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
     Object.assign(run, { state: exitCode === 0 ? 'succeeded' : 'failed', exitCode, logs: lines });
     await removeOldRuns([...cluster.refs.values()].filter((r) => cluster.nodes.find((n) => n.name === r.name)?.reachable).map((r) => engines.get(r)), `${owner.name}/${app.name}`, warn);
   } catch (err) {
-    Object.assign(run, { state: 'failed', reason: redact(messageOf(err), secrets) });
+    Object.assign(run, { state: err instanceof Skipped ? 'skipped' : 'failed', reason: redact(messageOf(err), secrets) });
   } finally {
     engines.closeAll();
   }
@@ -96,6 +102,17 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
   }
   log(`${owner.name}/${app.name}: run ${run.id} ${run.state}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.reason ? `: ${run.reason}` : ''} in ${run.durationMs} ms`);
   return run;
+}
+
+class Skipped extends Error {}
+
+/** The node where a container of the job runs now, or null (nodes that do not answer are not asked). */
+async function runningOn(cluster: Awaited<ReturnType<typeof readCluster>>, engines: NodeEngines, job: string): Promise<string | null> {
+  const reachable = cluster.nodes.filter((n) => n.reachable).map((n) => cluster.refs.get(n.name)!);
+  const lists = await Promise.all(reachable.map(async (r) => ({
+    node: r.name, list: await engines.get(r).listContainers({ filters: { label: [`${JOB_LABELS.job}=${job}`], status: ['running'] } }).catch(() => []),
+  })));
+  return lists.find((l) => l.list.length > 0)?.node ?? null;
 }
 
 /** Polls the container until it exits; its exit code. A stop asked meanwhile (signal) stops it. */

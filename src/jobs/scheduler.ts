@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { EnvError, messageOf } from '../errors.js';
 import { JobStore, type JobRun } from '../adapters/store/jobs.js';
-import { acquireLock, type Lock } from '../adapters/store/lock.js';
+import { acquireLock, alive, type Lock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { dueAt } from '../model/cron.js';
 import { jobRunId } from '../model/job-spec.js';
@@ -89,7 +89,10 @@ export class Scheduler {
     let told = false;
     try {
       while (!signal.aborted) {
-        lock ??= this.deps.lock ? this.deps.lock() : null;
+        if (!lock && this.deps.lock && (lock = this.deps.lock())) {
+          const lost = this.deps.store.settleLost(alive);
+          if (lost) this.deps.log(`jobs: ${lost} run(s) left running by a manager that stopped are marked failed`);
+        }
         if (lock || !this.deps.lock) this.tick();
         else if (!told) {
           this.deps.log('jobs: another scheduler holds the lock; this one waits');
@@ -125,7 +128,7 @@ export function liveScheduler(config: Config, log: (line: string) => void, signa
     now: () => new Date(),
     jobs: () => deployedJobs(config.stateDir),
     store,
-    run: (job, o) => runJob(config, job.owner, job.app, { trigger: 'schedule', scheduledFor: o.scheduledFor, id: o.id, log, signal }),
+    run: (job, o) => runJob(config, job.owner, job.app, { trigger: 'schedule', scheduledFor: o.scheduledFor, id: o.id, log, signal, forbidOverlap: job.app.concurrency !== 'allow' }),
     log,
     lock: () => {
       try {

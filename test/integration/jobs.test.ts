@@ -108,7 +108,8 @@ describe('scheduled jobs on the lab', () => {
     const real = new Scheduler({
       now: () => new Date(), store, log: (l) => logs.push(l),
       jobs: () => deployedJobs(config.stateDir).filter((j) => j.owner.name === 'jbs' && j.app.name === 'jbtick'),
-      run: (j, o) => runJob(config, j.owner, j.app, { trigger: 'schedule', scheduledFor: o.scheduledFor, id: o.id, signal: stop.signal }),
+      // as liveScheduler runs it: forbid also looks for a run still going on the nodes
+      run: (j, o) => runJob(config, j.owner, j.app, { trigger: 'schedule', scheduledFor: o.scheduledFor, id: o.id, signal: stop.signal, forbidOverlap: true }),
       lock: () => acquireLock(join(config.stateDir, 'scheduler.lock'), `scheduler (jobs.test, pid ${process.pid})`),
     });
     const startedAt = Date.now();

@@ -112,3 +112,22 @@ test('scheduler.run: waits while another holds the lock, ticks once it has it, s
     t.done();
   }
 });
+
+test('JobStore.settleLost: a run left running by a process that is gone becomes failed, said why; a live one stays', () => {
+  const t = setup('forbid');
+  try {
+    const base = { plan: 'ops', app: 'tick', trigger: 'schedule' as const, startedAt: '2026-01-01T10:00:00.000Z' };
+    t.store.put({ ...base, id: 'a', state: 'running', pid: 111 });
+    t.store.put({ ...base, id: 'b', state: 'running', pid: 222 });
+    t.store.put({ ...base, id: 'c', state: 'succeeded', pid: 111 });
+    assert.equal(t.store.settleLost((pid) => pid === 222, new Date('2026-01-01T11:00:00Z')), 1);
+    const byId = new Map(t.store.runs('ops/tick').map((r) => [r.id, r]));
+    assert.equal(byId.get('a')!.state, 'failed');
+    assert.match(byId.get('a')!.reason!, /stopped meanwhile/);
+    assert.equal(byId.get('a')!.finishedAt, '2026-01-01T11:00:00.000Z');
+    assert.equal(byId.get('b')!.state, 'running');
+    assert.equal(byId.get('c')!.state, 'succeeded');
+  } finally {
+    t.done();
+  }
+});

@@ -100,6 +100,24 @@ export class JobStore {
     });
   }
 
+  /**
+   * Runs left `running` by a process that is gone (a manager that died mid-run) become failed,
+   * said so; their containers finish on their nodes and go with the next runs' cleanup.
+   */
+  settleLost(alive: (pid: number) => boolean, now = new Date()): number {
+    return this.update((all) => {
+      let n = 0;
+      for (const entry of Object.values(all)) {
+        for (const r of entry.runs) {
+          if (r.state !== 'running' || r.pid === undefined || alive(r.pid)) continue;
+          Object.assign(r, { state: 'failed', reason: 'the manager process that ran it stopped meanwhile; its end is unknown', finishedAt: now.toISOString() });
+          n++;
+        }
+      }
+      return n;
+    });
+  }
+
   /** Adds the run, or replaces the one of the same id; keeps the newest KEEP_RUNS. */
   put(run: JobRun): void {
     const key = `${run.plan}/${run.app}`;
