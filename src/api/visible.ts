@@ -20,5 +20,8 @@ export function visibleHistory(p: Principal, records: DeployRecord[]): DeployRec
 }
 
 /** Repositories `cloud/<app>` of the user's apps. */
+// heldBy names the plans and apps that use an image, others' included: admins only.
 export const visibleImages = (p: Principal, repos: RegistryRepo[]): RegistryRepo[] =>
-  seesAll(p) ? repos : repos.filter((r) => can(p, 'read', r.repository.slice(r.repository.lastIndexOf('/') + 1)));
+  seesAll(p) ? repos : repos
+    .filter((r) => can(p, 'read', r.repository.slice(r.repository.lastIndexOf('/') + 1)))
+    .map((r) => ({ ...r, tags: r.tags.map(({ heldBy: _held, ...t }) => t) }));
