@@ -110,7 +110,7 @@ test('jobNode: the least busy usable node; cordoned, unreachable, not allowed an
 
 test('nodes: a cordoned node shows STATE cordoned and cordoned: true (names case-insensitive)', async () => {
   const { formatNodesTable, withCordons } = await import('../../src/inventory/rows.js');
-  const row = (name: string | null) => ({ name, ip: '10.77.0.2', mac: null, expiresAt: null, clientId: null, expired: false });
+  const row = (name: string | null): import('../../src/inventory/rows.js').NodeRow => ({ name, ip: '10.77.0.2', mac: null, expiresAt: null, clientId: null, expired: false });
   const rows = withCordons([row('node1'), row('Node2'), row(null)], ['NODE2']);
   assert.deepEqual(rows.map((r) => r.cordoned), [false, true, undefined]);
   assert.deepEqual(formatNodesTable(rows).split('\n').slice(1).map((l) => l.trim().split(/\s+/).at(-1)), ['active', 'cordoned', 'nameless']);
