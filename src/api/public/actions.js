@@ -3,6 +3,7 @@
 // read with fetch: EventSource cannot send the token). Buttons are only drawn for a role that may
 // act; the API checks again.
 import { el } from './render.js';
+import { frames } from './sse.js';
 
 let headers = () => ({});
 let afterAction = () => undefined;
@@ -58,17 +59,6 @@ function setState(text, cls) {
   s.dataset.state = cls;
 }
 
-function frames(block) {
-  let event = 'message';
-  const data = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event: ')) event = line.slice(7);
-    else if (line.startsWith('data: ')) data.push(line.slice(6));
-    else if (line === 'data:') data.push('');
-  }
-  return { event, data: data.join('\n') };
-}
-
 /**
  * What a job ended with, in a word: a deploy's or rollback's `result`, a drain's `ok` (and what is
  * left on the node), a job run's `state` and exit code.
@@ -84,26 +74,16 @@ function outcome(report) {
 async function follow(path, label) {
   const res = await fetch(path, { headers: headers(), cache: 'no-store' });
   if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error ?? `HTTP ${res.status}`);
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = '';
   let ended = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffered += value;
-    const blocks = buffered.split('\n\n');
-    buffered = blocks.pop();
-    for (const b of blocks) {
-      const { event, data } = frames(b);
-      if (event === 'progress') say(data);
-      else if (event === 'done') {
-        const report = JSON.parse(data);
-        ended = outcome(report);
-        say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'ok' || ended.startsWith('succeeded') ? 'ok' : 'err');
-      } else if (event === 'error') {
-        ended = 'failed';
-        say(`${label}: ${JSON.parse(data).message}`, 'err');
-      }
+  for await (const { event, data } of frames(res)) {
+    if (event === 'progress') say(data);
+    else if (event === 'done') {
+      const report = JSON.parse(data);
+      ended = outcome(report);
+      say(`${label}: ${ended}${report.durationMs ? ` in ${(report.durationMs / 1000).toFixed(1)} s` : ''}`, ended === 'ok' || ended.startsWith('succeeded') ? 'ok' : 'err');
+    } else if (event === 'error') {
+      ended = 'failed';
+      say(`${label}: ${JSON.parse(data).message}`, 'err');
     }
   }
   return ended ?? 'ended';

@@ -3,15 +3,11 @@
 // Each deploy event also redraws the other panels. Hidden when the server has no event log
 // (404) or the user may not read it (403).
 import { el } from './render.js';
+import { frames } from './sse.js';
 
 const KEEP = 30;
 const RETRY_MS = 5000;
 let controller = null;
-
-function frame(block) {
-  const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-  return data ? JSON.parse(data) : null;
-}
 
 function row(e) {
   const bad = /failed|unreachable/.test(e.type);
@@ -32,22 +28,12 @@ export async function follow(out, section, headers, onDeploy) {
       if (res.status === 404 || res.status === 403) return void (section.hidden = true);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       section.hidden = false;
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffered = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffered += value;
-        const blocks = buffered.split('\n\n');
-        buffered = blocks.pop();
-        for (const b of blocks) {
-          const e = frame(b);
-          if (!e) continue;
-          last = e.id;
-          out.prepend(row(e));
-          while (out.childElementCount > KEEP) out.lastElementChild.remove();
-          if (/^(deploy|autoscale)\./.test(e.type)) onDeploy();
-        }
+      for await (const f of frames(res)) {
+        const e = JSON.parse(f.data);
+        last = e.id;
+        out.prepend(row(e));
+        while (out.childElementCount > KEEP) out.lastElementChild.remove();
+        if (/^(deploy|autoscale)\./.test(e.type)) onDeploy();
       }
     } catch (err) {
       if (err.name === 'AbortError') return;

@@ -1,22 +1,13 @@
 // The logs panel: pick an app, see its replicas' last lines, and follow them while it stays
 // picked. EventSource cannot send the token, so the SSE answer is read with fetch.
 import { el } from './render.js';
+import { frames } from './sse.js';
 
 const TAIL = 200;
 const KEEP = 1000;
 let controller = null;
 let current = '';
 let headers = () => ({});
-
-function parse(block) {
-  let event = 'message';
-  const data = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event: ')) event = line.slice(7);
-    else if (line.startsWith('data: ')) data.push(line.slice(6));
-  }
-  return data.length ? { event, data: JSON.parse(data.join('\n')) } : null;
-}
 
 function append(out, node) {
   const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
@@ -35,19 +26,10 @@ async function follow(app, out, state) {
   try {
     const res = await fetch(`/api/apps/${encodeURIComponent(app)}/logs?follow=1&tail=${TAIL}`, { headers: headers(), signal: mine.signal, cache: 'no-store' });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error ?? `HTTP ${res.status}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += value;
-      const blocks = buffered.split('\n\n');
-      buffered = blocks.pop();
-      for (const b of blocks) {
-        const e = parse(b);
-        if (e?.event === 'line') append(out, el('div', { class: e.data.stream === 'stderr' ? 'line err' : 'line', title: e.data.time }, `${e.data.node}/${e.data.container} | ${e.data.text}`));
-        else if (e?.event === 'note') append(out, el('div', { class: 'line muted' }, `— ${e.data.message}`));
-      }
+    for await (const f of frames(res)) {
+      const d = JSON.parse(f.data);
+      if (f.event === 'line') append(out, el('div', { class: d.stream === 'stderr' ? 'line err' : 'line', title: d.time }, `${d.node}/${d.container} | ${d.text}`));
+      else if (f.event === 'note') append(out, el('div', { class: 'line muted' }, `— ${d.message}`));
     }
     if (controller === mine) state.textContent = `${app}: the stream ended`;
   } catch (err) {
