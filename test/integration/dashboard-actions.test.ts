@@ -19,6 +19,7 @@ import { deployPlan } from '../../src/deploy/deploy.js';
 import type { Config } from '../../src/config.js';
 import { addUser, removeUser } from '../../src/users/users.js';
 import { ensureLab } from './helpers/lab.js';
+import { unlocked } from './helpers/deploy-lock.js';
 import { viaVarnish } from './helpers/varnish-http.js';
 
 // Debian's chromium (scripts/test-packages.txt); playwright-core never downloads a browser.
@@ -50,17 +51,6 @@ const dir = mkdtempSync(join(tmpdir(), 'cmx-dash-act-'));
 const planFile = join(dir, `${PLAN_NAME}.yaml`);
 const revisions: string[] = [];
 
-/** Other test files deploy on the same lab: retry (bounded) while one of them holds the lock. */
-async function unlocked<T>(fn: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= 120 || !/holds the lock|taking the lock/.test((err as Error).message)) throw err;
-      await sleep(1000);
-    }
-  }
-}
 
 async function api<T>(path: string, who = token): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${who}` } });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { deployPlan } from '../../src/deploy/deploy.js';
 import type { Config } from '../../src/config.js';
 import { addUser, removeUser } from '../../src/users/users.js';
 import { ensureLab } from './helpers/lab.js';
+import { unlocked } from './helpers/deploy-lock.js';
 
 // Debian's chromium (scripts/test-packages.txt); playwright-core never downloads a browser.
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,17 +32,6 @@ const dir = mkdtempSync(join(tmpdir(), 'cmx-dash-'));
 const planFile = join(dir, 'dashtest.yaml');
 const PLAN = 'domain: matrix.test\napps:\n  dashweb:\n    image: cloud/simplewebapp1:1.0\n    replicas: 1\n    paths: [/dashweb/]\n';
 
-/** Other test files deploy on the same lab: retry (bounded) while one of them holds the lock. */
-async function unlocked<T>(fn: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= 120 || !/holds the lock|taking the lock/.test((err as Error).message)) throw err;
-      await sleep(1000);
-    }
-  }
-}
 
 before(async () => {
   ({ config } = await ensureLab());

@@ -15,6 +15,7 @@ import { PlanStore } from '../../src/adapters/store/plans.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import type { Config } from '../../src/config.js';
 import { ensureLab } from './helpers/lab.js';
+import { pushExampleImages } from './helpers/images.js';
 import { cli } from './helpers/exec.js';
 import { waitForAnswer } from './helpers/varnish-http.js';
 
@@ -89,11 +90,7 @@ async function cleanup(): Promise<void> {
 
 before(async () => {
   ({ config } = await ensureLab());
-  for (const app of ['hostinfo', 'simplewebapp1']) {
-    await cli(['create-image', `images/${app}`, `${app}:1.0`]);
-    const r = await cli(['install-image', `${app}:1.0`]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await pushExampleImages('hostinfo', 'simplewebapp1');
   await cleanup();
   writeFileSync(prodFile, PROD);
   writeFileSync(stageFile, planText('envstage.test', 'cloud/hostinfo:1.0', 'stage'));

@@ -15,6 +15,7 @@ import { listNodes } from '../../src/adapters/nodes.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import type { Config } from '../../src/config.js';
 import { ensureLab } from './helpers/lab.js';
+import { pushExampleImages } from './helpers/images.js';
 import { cli, sh, type RunResult } from './helpers/exec.js';
 import { waitForAnswer } from './helpers/varnish-http.js';
 
@@ -118,11 +119,7 @@ const idsOf = async (app: string) => [...(await containers()).values()].filter((
 
 before(async () => {
   ({ config } = await ensureLab());
-  for (const app of ['hostinfo', 'simplewebapp1']) {
-    await cli(['create-image', `images/${app}`, `${app}:1.0`]);
-    const r = await cli(['install-image', `${app}:1.0`]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await pushExampleImages('hostinfo', 'simplewebapp1');
   await undeploy(config, 'sectest').catch(() => undefined);
   await cli(['secret', 'rm', '--force', 'GREETING']);
   await cli(['secret', 'rm', '--force', 'SECTEST_TOKEN']);
