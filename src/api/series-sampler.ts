@@ -5,6 +5,7 @@ import {
   deployMarks, parseStatusLine, pointsAt, seriesIds, SeriesStore, type AppSeries, type CounterReading, type DeployedApp, type DeployMark, type SeriesVisible,
 } from '../model/series.js';
 import type { DeployRecord } from '../adapters/store/history.js';
+import { abortableSleep } from '../adapters/abortable-sleep.js';
 
 export interface SeriesView {
   stepMs: number;
@@ -76,15 +77,7 @@ export class SeriesSampler {
         const started = this.now();
         await this.tick().catch((err: Error) => this.sayOnce(`series: ${err.message}`));
         const wait = Math.max(0, this.stepMs - (this.now() - started));
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, wait);
-          function done() {
-            clearTimeout(t);
-            signal.removeEventListener('abort', done);
-            resolve();
-          }
-          signal.addEventListener('abort', done, { once: true });
-        });
+        await abortableSleep(wait, signal);
       }
     } finally {
       this.close();

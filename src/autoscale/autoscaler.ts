@@ -14,6 +14,7 @@ import { autoscaleNote, scaleKey, type ScaleEntries } from '../model/scale-count
 import { readCluster } from '../deploy/cluster.js';
 import { knownGoodOf } from '../deploy/known-good.js';
 import { RequestSensor } from './sensor.js';
+import { abortableSleep } from '../adapters/abortable-sleep.js';
 
 /** One app the autoscaler looks after. */
 interface Scaled {
@@ -90,15 +91,7 @@ export class Autoscaler {
       } catch (err) {
         this.sayOnce(`autoscale: ${(err as Error).message}`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, every);
-        function done() {
-          clearTimeout(t);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await abortableSleep(every, signal);
     }
     await this.acting;
     this.deps.close?.();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { EnvError, messageOf } from '../errors.js';
+import { abortableSleep } from '../adapters/abortable-sleep.js';
 import { JobStore, type JobRun } from '../adapters/store/jobs.js';
 import { acquireLock, alive, type Lock } from '../adapters/store/lock.js';
 import { PlanStore } from '../adapters/store/plans.js';
@@ -107,18 +108,6 @@ export class Scheduler {
       await Promise.allSettled([...this.runs]);
     }
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The scheduler of this manager: the real clock, the deployed plans, runs on the nodes, the lock under the state dir. */

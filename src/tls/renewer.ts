@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { liveLockHolder } from '../adapters/store/lock.js';
 import { ensureCertificates } from './certificates.js';
 import { emitEvent } from '../events/emit.js';
+import { abortableSleep } from '../adapters/abortable-sleep.js';
 
 const CHECK_EVERY_MS = 60_000;
 
@@ -28,14 +29,6 @@ export async function runCertificateRenewal(config: Config, opts: { log: (line: 
         opts.log(`certificate pass failed: ${(err as Error).message}`);
       }
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, every);
-      function done() {
-        clearTimeout(t);
-        opts.signal.removeEventListener('abort', done);
-        resolve();
-      }
-      opts.signal.addEventListener('abort', done);
-    });
+    await abortableSleep(every, opts.signal);
   }
 }
