@@ -41,6 +41,13 @@ export function readJson<T>(path: string, fallback: T, warn: StoreWarn = warnOnS
   }
 }
 
+/** The object under `field` of a JSON state file (`{"<field>": {...}}`), or `{}` when there is none or it is no object. */
+export function readJsonRecord<T>(path: string, field: string, warn: StoreWarn = warnOnStderr): Record<string, T> {
+  const f = readJson<Record<string, unknown> | null>(path, null, warn);
+  const inner = f && typeof f === 'object' ? f[field] : undefined;
+  return inner && typeof inner === 'object' ? (inner as Record<string, T>) : {};
+}
+
 export function writeJson(path: string, value: unknown): void {
   writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

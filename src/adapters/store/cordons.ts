@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJson, writeJson, type StoreWarn } from './atomic.js';
+import { readJsonRecord, writeJson, type StoreWarn } from './atomic.js';
 import { withFileLock } from './lock.js';
 
 /** A drained node: nothing new is placed there until `node undrain`. */
@@ -29,8 +29,7 @@ export class CordonStore {
   }
 
   private load(): Record<string, Cordon> {
-    const f = readJson<FileShape | null>(this.path, null, this.warn);
-    return f && typeof f === 'object' && f.cordons && typeof f.cordons === 'object' ? f.cordons : {};
+    return readJsonRecord<Cordon>(this.path, 'cordons', this.warn);
   }
 
   list(): Cordon[] {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJson, writeJson, type StoreWarn } from './atomic.js';
+import { readJsonRecord, writeJson, type StoreWarn } from './atomic.js';
 import { withFileLock } from './lock.js';
 
 /** One run of a job, or a time it skipped. */
@@ -53,8 +53,7 @@ export class JobStore {
   }
 
   private load(): Record<string, JobEntry> {
-    const f = readJson<FileShape | null>(this.path, null, this.warn);
-    return f && typeof f === 'object' && f.jobs && typeof f.jobs === 'object' ? f.jobs : {};
+    return readJsonRecord<JobEntry>(this.path, 'jobs', this.warn);
   }
 
   private update<T>(change: (all: Record<string, JobEntry>) => T): T {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJson, writeJson, type StoreWarn } from './atomic.js';
+import { readJsonRecord, writeJson, type StoreWarn } from './atomic.js';
 
 /** Where an app with volumes lives: its node, and the Docker volumes it mounts there. */
 export interface Pin {
@@ -31,8 +31,7 @@ export class PinStore {
   }
 
   private load(): Record<string, Pin> {
-    const f = readJson<FileShape | null>(this.path, null, this.warn);
-    return f && typeof f === 'object' && f.pins && typeof f.pins === 'object' ? f.pins : {};
+    return readJsonRecord<Pin>(this.path, 'pins', this.warn);
   }
 
   get(plan: string, app: string): Pin | undefined {
