@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { EnvError, UserError } from '../errors.js';
 import { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type ListCommand, type VarnishVersion } from './varnish/version.js';
 import { parsePlainBackendList, parsePlainVclList } from './varnish/plain.js';
-import { reloadSplit, type SplitResult } from './varnish/split.js';
+import { prepareApp, reloadSplit, type SplitResult } from './varnish/split.js';
 import { atLeast } from './varnish/version.js';
-import type { SplitVcl } from '../model/vcl-split.js';
+import type { AppVcl, SplitVcl } from '../model/vcl-split.js';
 import { APP, leftovers, TOP } from '../model/vcl-switch.js';
 
 export { checkCcCommand, hasJson, parseVarnishVersion, refusesJson, type VarnishVersion } from './varnish/version.js';
@@ -46,8 +46,13 @@ export interface Varnish extends VarnishAdmin {
   rollback(): Promise<string>;
   /** Varnish 5.0+: `vcl.label` and `return (vcl(LABEL))`, so routing can be one VCL per app. */
   supportsLabels(): Promise<boolean>;
-  /** Switches to one VCL per app under labels and a dispatch VCL (Varnish 5.0+; see varnish/split.ts). */
-  reloadSplit(split: SplitVcl): Promise<SplitResult>;
+  /**
+   * Switches to one VCL per app under labels and a dispatch VCL (Varnish 5.0+; see varnish/split.ts);
+   * `keep`: app VCLs compiled ahead for switches to come, not discarded as leftovers.
+   */
+  reloadSplit(split: SplitVcl, keep?: ReadonlySet<string>): Promise<SplitResult>;
+  /** Compiles one app's VCL ahead of its switch (labels: 5.0+); its name, and whether it was compiled now. */
+  prepareApp(app: AppVcl): Promise<{ name: string; loaded: boolean }>;
   vclLabel(label: string, name: string): Promise<void>;
 }
 
@@ -69,7 +74,8 @@ export function createVarnish(opts: VarnishOptions): Varnish {
     compileCheck: check,
     reload: (vcl: string) => reload(admin, vcl, { compile: opts.precheck === false ? undefined : check }),
     rollback: () => rollback(admin),
-    reloadSplit: (split: SplitVcl) => reloadSplit(admin, split),
+    reloadSplit: (split: SplitVcl, keep?: ReadonlySet<string>) => reloadSplit(admin, split, { keep }),
+    prepareApp: (app: AppVcl) => prepareApp(admin, app),
   });
 }
 

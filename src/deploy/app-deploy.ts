@@ -30,6 +30,8 @@ export interface AppDeployContext {
   pullAuth: Record<string, string>;
   /** routes the app to exactly these backends (all other apps unchanged) and reloads Varnish */
   switchTo(app: string, backends: RouteBackend[]): Promise<void>;
+  /** the app's new containers are started, not yet healthy: the switch to these backends may be got ready (best effort) */
+  prepareSwitch?(app: string, backends: RouteBackend[]): void;
   progress(app: string, node: string, message: string): void;
   /** env vars from the secret store for the app's containers (only ever given to Docker's create) */
   secretEnv?(app: string): Record<string, string>;
@@ -77,7 +79,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class AppFailure extends Error {}
 
-async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, created: Map<string, string>, signal: AbortSignal): Promise<Started> {
+async function startOne(
+  ctx: AppDeployContext, app: AppSpec, a: StartAction, created: Map<string, string>, signal: AbortSignal, onStarted: (b: RouteBackend) => void,
+): Promise<Started> {
   const node = ctx.nodes.get(a.node)!;
   const engine = ctx.engineOf(a.node);
   const image = ctx.images.get(app.image)!;
@@ -108,6 +112,8 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   created.set(started.id, a.node);
   if (app.worker || started.hostPort === null) return startWorker(ctx, app, a, started.id, signal);
   ctx.progress(a.app, a.node, `started ${a.name} on ${node.ip}:${started.hostPort}`);
+  const backend = { container: a.name, node: a.node, address: node.ip, port: started.hostPort };
+  onStarted(backend);
   const target = { address: node.ip, port: started.hostPort, path: app.health.path };
   const checks = { timeoutMs: app.health.timeoutMs, intervalMs: Math.min(500, app.health.intervalMs), deadlineMs: ctx.healthDeadlineMs, signal };
   const watching = new AbortController();
@@ -123,7 +129,7 @@ async function startOne(ctx: AppDeployContext, app: AppSpec, a: StartAction, cre
   }
   ctx.markKnownGood({ id: started.id, app: a.app, node: a.node, name: a.name, revision: a.revision });
   ctx.progress(a.app, a.node, `healthy ${a.name}`);
-  return { action: a, id: started.id, backend: { container: a.name, node: a.node, address: node.ip, port: started.hostPort } };
+  return { action: a, id: started.id, backend };
 }
 
 /** A worker: healthy by staying up (or by its health.command), never routed. */
@@ -210,7 +216,9 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
       }
       if (stateful?.afterStop) for (const s of preStops) await stateful.afterStop(app!, s);
     }
-    if (app && starts.length) started = await startAll(ctx, app, starts, created);
+    // Once every new container runs (before they are healthy), the switch's VCL can compile.
+    const prepare = app && !app.worker && ctx.prepareSwitch ? (b: RouteBackend[]) => ctx.prepareSwitch!(name, [...kept, ...b]) : undefined;
+    if (app && starts.length) started = await startAll(ctx, app, starts, created, prepare);
     if (stateful && stoppedAt) {
       gapMs = Date.now() - stoppedAt;
       ctx.progress(name, started[0]?.action.node ?? preStops[0]!.node, `stop-first gap ${gapMs} ms (old container stopping -> new one healthy)`);
@@ -244,14 +252,21 @@ export async function deployApp(ctx: AppDeployContext, app: AppSpec | undefined,
 }
 
 /** Starts every replica; the first failure cancels the others' waits, and all settle before it is thrown. */
-async function startAll(ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: Map<string, string>): Promise<Started[]> {
+async function startAll(
+  ctx: AppDeployContext, app: AppSpec, starts: StartAction[], created: Map<string, string>, allStarted?: (backends: RouteBackend[]) => void,
+): Promise<Started[]> {
+  const running: RouteBackend[] = [];
+  const onStarted = (b: RouteBackend) => {
+    running.push(b);
+    if (running.length === starts.length) allStarted?.(running);
+  };
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal);
   const onAbort = () => cancel.abort();
   ctx.signal.addEventListener('abort', onAbort);
   try {
     const settled = await Promise.allSettled(
-      starts.map((a) => startOne(ctx, app, a, created, cancel.signal).catch((err) => {
+      starts.map((a) => startOne(ctx, app, a, created, cancel.signal, onStarted).catch((err) => {
         cancel.abort();
         throw err;
       })),

@@ -11,7 +11,7 @@ import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
 import { appRevision } from '../model/revision.js';
-import { routeKey, routingTable, type NamedPlan } from '../model/routes.js';
+import { routeKey, routingTable, untilSwitched, type NamedPlan } from '../model/routes.js';
 import type { RouteBackend } from '../model/routing.js';
 import type { Action } from '../model/types.js';
 import { deployApp, type AppOutcome } from './app-deploy.js';
@@ -194,6 +194,9 @@ async function deployLocked(
     const isGood = (id: string) => good.store.has(id);
     const plans = store.with(current);
     const overrides = new Map<string, RouteBackend[]>();
+    // Apps new to routing join the VCL at their own switch (untilSwitched).
+    const before = routingTable(store.list(), cluster.containers, isGood);
+    const switching = (o: ReadonlyMap<string, RouteBackend[]>) => untilSwitched(routingTable(plans, cluster.containers, isGood, o), before, new Set(o.keys()));
     // Apps of a wave that turn healthy within a moment of each other share one reload.
     const gate = new SwitchGate(SWITCH_HOLD_MS);
     const byApp = new Map<string, Action[]>();
@@ -214,7 +217,7 @@ async function deployLocked(
         overrides.set(key, backends);
         let r;
         try {
-          r = await proxy.applyLatest(() => routingTable(plans, cluster.containers, isGood, overrides));
+          r = await proxy.applyLatest(() => switching(overrides));
         } catch (err) {
           // This app's switch failed: later reloads must not route to containers it removes.
           if (previous) overrides.set(key, previous);
@@ -222,6 +225,10 @@ async function deployLocked(
           throw err;
         }
         if (r.changed) log(`[${app}] varnish now routes to ${backends.length} backend(s) (${r.name})`);
+      },
+      // Its VCL compiles while the new containers turn healthy; the switch then only labels it.
+      prepareSwitch: (app: string, backends: RouteBackend[]) => {
+        proxy.prepare({ plan: planName, name: app }, () => switching(new Map([...overrides, [routeKey(planName, app), backends]])));
       },
       progress: (app: string, node: string, message: string) => log(`[${app}] ${node}: ${message}`),
       secretEnv: (app: string) => secrets.envOf(app),
@@ -265,6 +272,7 @@ async function deployLocked(
     const after = outcomes.some((o) => o.result !== 'unchanged') ? await readCluster(refs, engines) : cluster;
     forgetGone(good.store, after);
     for (const p of await stateful.afterDeploy(plan, outcomes, after.containers, isGood)) warn(p);
+    proxy.release();
     await proxy.apply(routingTable(plans, after.containers, isGood));
     const result = overallResult(outcomes);
     const planChanged = result !== 'failed' && store.save(planName, plan);

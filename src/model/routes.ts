@@ -64,3 +64,18 @@ export function routingTable(
   }
   return { apps };
 }
+
+/**
+ * The table a deploy's switch routes: an app new to routing (not in `before`, the table as the
+ * deploy found it) stays out until its own switch (`switched`, by routeKey), so its hosts answer
+ * as they did before the deploy rather than 503, and no VCL is compiled for it without backends.
+ * Every app routed before stays, switched or not.
+ */
+export function untilSwitched(table: RoutingTable, before: RoutingTable, switched: ReadonlySet<string>): RoutingTable {
+  const routed = new Set(before.apps.map((a) => routeKey(a.plan ?? '', a.name)));
+  const apps = table.apps.filter((a) => {
+    const key = routeKey(a.plan ?? '', a.name);
+    return routed.has(key) || switched.has(key);
+  });
+  return apps.length === table.apps.length ? table : { ...table, apps };
+}

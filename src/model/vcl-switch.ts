@@ -1,4 +1,4 @@
-import { LABEL, type SplitVcl } from './vcl-split.js';
+import { LABEL, type AppVcl, type SplitVcl } from './vcl-split.js';
 
 // What a switch to a split VCL (vcl-split.ts) must do on a running Varnish, decided from its
 // `vcl.list` alone: no state of ours is kept anywhere else. Pure; the adapter runs the steps.
@@ -30,6 +30,16 @@ export type SwitchPlan = {
   changed: string[];
 };
 
+/** hash -> the first live app VCL of that hash in `list` (a switch and a compile ahead pick the same one). */
+function loadedApps(list: readonly LoadedVcl[]): Map<string, string> {
+  const byHash = new Map<string, string>();
+  for (const v of list) {
+    const hash = live(v) && !isLabel(v) ? hashOf(APP, v.name) : undefined;
+    if (hash && !byHash.has(hash)) byHash.set(hash, v.name);
+  }
+  return byHash;
+}
+
 /**
  * The steps from what is loaded to `split`. An app whose label already points at a VCL of the
  * same hash is left alone (its probes keep their state); one whose VCL of that hash is loaded but
@@ -46,8 +56,7 @@ export function planSwitch(list: readonly LoadedVcl[], split: SplitVcl, now: num
     return name;
   };
   const byName = new Map(list.filter(live).map((v) => [v.name, v]));
-  const loadedApp = new Map<string, string>();
-  for (const v of list) if (live(v) && !isLabel(v) && APP.test(v.name)) loadedApp.set(hashOf(APP, v.name)!, v.name);
+  const loadedApp = loadedApps(list);
 
   const plan: SwitchPlan = { loads: [], labels: [], top: null, use: null, changed: [] };
   const moves: SwitchPlan['labels'] = [];
@@ -78,18 +87,35 @@ export function planSwitch(list: readonly LoadedVcl[], split: SplitVcl, now: num
 }
 
 /**
+ * What compiling one app's VCL ahead of its switch takes (while its new containers start): nothing
+ * when a live VCL of that hash is loaded already (labelled or not), else its load under a fresh
+ * name. The switch then finds it by its hash and only labels it (planSwitch).
+ */
+export function planPrepare(list: readonly LoadedVcl[], app: Pick<AppVcl, 'vcl' | 'hash'>, now: number): { name: string; load: boolean } {
+  const loaded = loadedApps(list).get(app.hash);
+  if (loaded) return { name: loaded, load: false };
+  const taken = new Set(list.map((v) => v.name));
+  let t = now;
+  while (taken.has(`cmxa_${t}_${app.hash}`)) t++;
+  return { name: `cmxa_${t}_${app.hash}`, load: true };
+}
+
+/**
  * What to discard after a switch, in order: our VCLs that route no more (single and dispatch
  * VCLs but the active one); then our labels the split does not use and that no VCL refers to
  * (`refs` counts the dispatch VCLs holding one, discarded ones still busy included: discarding a
- * label before they are gone is not safe); then app VCLs that no label keeps. A label still
- * referred to is left for a later switch.
+ * label before they are gone is not safe); then app VCLs that no label keeps and that are not
+ * in `keepApps` (compiled ahead for a switch still to come). A label still referred to is left
+ * for a later switch.
  */
-export function leftovers(list: readonly LoadedVcl[], keepLabels: ReadonlySet<string>): { routers: string[]; labels: string[]; apps: string[] } {
+export function leftovers(
+  list: readonly LoadedVcl[], keepLabels: ReadonlySet<string>, keepApps: ReadonlySet<string> = new Set(),
+): { routers: string[]; labels: string[]; apps: string[] } {
   const mine = list.filter((v) => live(v) && v.status !== 'active');
   const routers = mine.filter((v) => !isLabel(v) && (SINGLE.test(v.name) || TOP.test(v.name))).map((v) => v.name);
   const labels = mine.filter((v) => isLabel(v) && LABEL.test(v.name) && !keepLabels.has(v.name) && !(v.refs ?? 0)).map((v) => v.name);
   const going = new Set(labels);
   const held = new Set(list.filter((v) => live(v) && isLabel(v) && !going.has(v.name) && v.label).map((v) => v.label!));
-  const apps = mine.filter((v) => !isLabel(v) && APP.test(v.name) && !held.has(v.name)).map((v) => v.name);
+  const apps = mine.filter((v) => !isLabel(v) && APP.test(v.name) && !held.has(v.name) && !keepApps.has(v.name)).map((v) => v.name);
   return { routers, labels, apps };
 }

@@ -273,6 +273,36 @@ for (const v of found) describe(`Varnish adapter against a private varnishd [var
     assert.equal((await get(httpPort, 'alpha2.test')).status, 404);
   });
 
+  it('an app\'s VCL compiled ahead routes nothing, outlives other reloads while kept, and its switch only labels it', { skip: noLabels }, async () => {
+    const t = structuredClone(table);
+    t.apps[1]!.backends = [{ container: 'beta-7', node: 'node1', address: '127.0.0.1', port: servers[2]!.port }];
+    const s = split(t);
+    const ahead = await varnish.prepareApp(s.apps[1]!);
+    assert.equal(ahead.loaded, true);
+    assert.equal((await varnish.prepareApp(s.apps[1]!)).loaded, false, 'asked again: compiled once');
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b1', 'still the running VCL');
+    // Another switch (alpha gets a host) before beta's: the compiled-ahead VCL is kept when held, not otherwise.
+    const other = structuredClone(table);
+    other.apps[0]!.hosts.push('alpha3.test');
+    await varnish.reloadSplit(split(other), new Set([ahead.name]));
+    assert.ok((await varnish.vclList()).some((x) => x.name === ahead.name && x.status !== 'discarded'), 'kept while held');
+    t.apps[0]!.hosts.push('alpha3.test');
+    const r = await varnish.reloadSplit(split(t));
+    assert.deepEqual(r.apps, ['beta']);
+    const label = (await varnish.vclList()).find((x) => x.name === 'cmx-default-beta');
+    assert.equal(label?.label, ahead.name, 'the switch labelled the VCL compiled ahead');
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b3');
+    // One compiled ahead for a switch that never comes goes with the next reload that does not hold it.
+    const t2 = structuredClone(t);
+    t2.apps[1]!.backends = [{ container: 'beta-6', node: 'node1', address: '127.0.0.1', port: servers[1]!.port }];
+    const unused = await varnish.prepareApp(split(t2).apps[1]!);
+    await varnish.reloadSplit(split(t));
+    assert.ok(!(await varnish.vclList()).some((x) => x.name === unused.name && x.status !== 'discarded'), 'discarded when no longer held');
+    // Back to the routing the later cases start from.
+    await varnish.reloadSplit(split(table));
+    assert.equal((await get(httpPort, 'beta.test')).body, 'b1');
+  });
+
   it('an app removed: no longer routed, its label and VCL go once no dispatch VCL refers to them; back to the single VCL leaves none', { skip: noLabels }, async () => {
     const t = structuredClone(table);
     t.apps.pop();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CloudContainer } from '../../src/model/cloud-container.js';
-import { routeKey, routingTable } from '../../src/model/routes.js';
+import { routeKey, routingTable, untilSwitched } from '../../src/model/routes.js';
 import { validateRoutingTable } from '../../src/model/routing.js';
 import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
@@ -63,3 +63,33 @@ describe('routing table from plans and containers', () => {
     assert.match(renderVcl(table, readVclTemplates()), /^vcl 4\.0;/m);
   });
 });
+
+describe('what a deploy\'s switches route', () => {
+  const before = [{ name: 'hello', plan: plan([app('web'), app('down')]) }];
+  const after = [{ name: 'hello', plan: plan([app('web'), app('down'), app('fresh'), app('later')]) }, { name: 'other', plan: plan([app('web')]) }];
+  const running = [container({ id: 'a' })];
+  const names = (t: ReturnType<typeof routingTable>) => t.apps.map((a) => `${a.plan}/${a.name}`);
+
+  it('an app new to routing stays out until its own switch; every app routed before stays, even with no backends', () => {
+    const old = routingTable(before, running, all);
+    const none = untilSwitched(routingTable(after, running, all), old, new Set());
+    assert.deepEqual(names(none), ['hello/web', 'hello/down']);
+    const switched = new Map([[routeKey('hello', 'fresh'), [{ container: 'f', node: 'node1', address: '10.77.0.201', port: 33001 }]]]);
+    const one = untilSwitched(routingTable(after, running, all, switched), old, new Set(switched.keys()));
+    assert.deepEqual(names(one), ['hello/web', 'hello/down', 'hello/fresh']);
+    assert.equal(one.apps[2]!.backends.length, 1);
+  });
+
+  it('an app of the same name in another plan is another app', () => {
+    const old = routingTable(before, running, all);
+    const t = untilSwitched(routingTable(after, running, all), old, new Set([routeKey('hello', 'later')]));
+    assert.ok(!names(t).includes('other/web'));
+    assert.ok(names(t).includes('hello/later'));
+  });
+
+  it('nothing new: the same table', () => {
+    const t = routingTable(before, running, all);
+    assert.equal(untilSwitched(t, t, new Set()), t);
+  });
+});
+

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { labelNames, renderSplitVcl, LABEL, type SplitVcl } from '../../src/model/vcl-split.js';
-import { APP, leftovers, planSwitch, SINGLE, TOP, type LoadedVcl } from '../../src/model/vcl-switch.js';
+import { APP, leftovers, planPrepare, planSwitch, SINGLE, TOP, type LoadedVcl } from '../../src/model/vcl-switch.js';
 import type { RouteApp, RoutingTable } from '../../src/model/routing.js';
 
 const health = { path: '/', intervalMs: 1000, timeoutMs: 500 };
@@ -132,3 +132,71 @@ describe('VCL labels: what a switch does', () => {
     });
   });
 });
+
+describe('VCL labels: an app\'s VCL compiled ahead of its switch', () => {
+  const base: RoutingTable = { apps: [app('a'), app('b')] };
+
+  it('compiles under a fresh name, then the switch labels it without compiling again; the top does not change', () => {
+    const s = split(base);
+    const t = structuredClone(base);
+    t.apps[1]!.backends = [{ container: 'b-2', node: 'node2', address: '10.0.0.2', port: 8001 }];
+    const s2 = split(t);
+    const list = listOf(s);
+    const ahead = planPrepare(list, s2.apps[1]!, 3);
+    assert.equal(ahead.load, true);
+    assert.match(ahead.name, APP);
+    assert.ok(!list.some((v) => v.name === ahead.name), 'a name not in use');
+    const after = [...list, { name: ahead.name, status: 'available', state: 'auto', busy: 0 }];
+    const p = planSwitch(after, s2, 9);
+    assert.deepEqual(p.loads, []);
+    assert.deepEqual(p.labels, [{ label: 'cmx-p-b', name: ahead.name, fresh: false }]);
+    assert.equal(p.top, null);
+    assert.deepEqual(planPrepare(after, s2.apps[1]!, 4), { name: ahead.name, load: false }, 'asked twice: compiled once');
+  });
+
+  it('an app VCL that is loaded (labelled) is used as it is; a discarded one or a name in use is not', () => {
+    const s = split(base);
+    const list = listOf(s, 10);
+    assert.deepEqual(planPrepare(list, s.apps[0]!, 3), { name: `cmxa_10_${s.apps[0]!.hash}`, load: false });
+    const gone: LoadedVcl[] = [{ name: `cmxa_3_${s.apps[0]!.hash}`, status: 'discarded', state: 'auto', busy: 1 }];
+    assert.deepEqual(planPrepare(gone, s.apps[0]!, 3), { name: `cmxa_4_${s.apps[0]!.hash}`, load: true });
+  });
+
+  it('is kept from the clean-up of the reloads that come before its switch', () => {
+    const s = split(base);
+    const list: LoadedVcl[] = [...listOf(s), { name: 'cmxa_9_abcdef05', status: 'available', state: 'auto', busy: 0 }];
+    const keepLabels = new Set(s.apps.map((a) => a.label));
+    assert.deepEqual(leftovers(list, keepLabels).apps, ['cmxa_9_abcdef05']);
+    assert.deepEqual(leftovers(list, keepLabels, new Set(['cmxa_9_abcdef05'])).apps, []);
+  });
+
+  it('property: whatever is loaded, a compile ahead never takes a name in use and a switch after it compiles nothing for that app', () => {
+    const t = structuredClone(base);
+    t.apps[0]!.backends[0]!.port = 9100;
+    const s2 = split(t);
+    fc.assert(fc.property(
+      fc.array(fc.record({ t: fc.integer({ min: 0, max: 20 }), hash: fc.constantFrom('0000aaaa', s2.apps[0]!.hash), discarded: fc.boolean() }), { maxLength: 8 }),
+      fc.integer({ min: 0, max: 20 }),
+      (loaded, now) => {
+        const s = split(base);
+        const list: LoadedVcl[] = [...listOf(s, 100)];
+        const seen = new Set(list.map((v) => v.name));
+        for (const l of loaded) {
+          const name = `cmxa_${l.t}_${l.hash}`;
+          if (seen.has(name)) continue;
+          seen.add(name);
+          list.push({ name, status: l.discarded ? 'discarded' : 'available', state: 'auto', busy: 0 });
+        }
+        const ahead = planPrepare(list, s2.apps[0]!, now);
+        const reusable = list.some((v) => v.status !== 'discarded' && v.name.endsWith(s2.apps[0]!.hash));
+        assert.equal(ahead.load, !reusable, 'compiled only when no live VCL of that hash is loaded');
+        if (ahead.load) assert.ok(!seen.has(ahead.name));
+        const after = ahead.load ? [...list, { name: ahead.name, status: 'available', state: 'auto', busy: 0 }] : list;
+        const p = planSwitch(after, s2, now + 1);
+        assert.deepEqual(p.loads, []);
+        assert.deepEqual(p.labels.map((l) => l.name), [ahead.name]);
+      },
+    ));
+  });
+});
+

@@ -1,6 +1,6 @@
 import { EnvError } from '../../errors.js';
-import { leftovers, planSwitch, type LoadedVcl } from '../../model/vcl-switch.js';
-import type { SplitVcl } from '../../model/vcl-split.js';
+import { leftovers, planPrepare, planSwitch, type LoadedVcl } from '../../model/vcl-switch.js';
+import type { AppVcl, SplitVcl } from '../../model/vcl-split.js';
 
 // The switch to a split VCL (one VCL per app under its label, a dispatch VCL on top) on Varnish
 // 5.0+, in an order where a failure leaves the running routing as it was: every new app VCL and
@@ -18,13 +18,33 @@ export interface LabelAdmin {
 
 export type SplitResult = { changed: boolean; name: string; previous?: string; discarded: string[]; warnings: string[]; apps: string[] };
 
-export async function reloadSplit(admin: LabelAdmin, split: SplitVcl, opts: { now?: () => number } = {}): Promise<SplitResult> {
+/**
+ * Compiles one app's VCL ahead of its switch (nothing routes to it: no label names it yet) and
+ * returns its name; a VCL of the same hash already loaded is used as it is.
+ */
+export async function prepareApp(admin: LabelAdmin, app: AppVcl, opts: { now?: () => number } = {}): Promise<{ name: string; loaded: boolean }> {
+  const step = planPrepare(await admin.vclList(), app, (opts.now ?? Date.now)());
+  if (step.load) {
+    try {
+      await admin.vclInline(step.name, app.vcl);
+    } catch (err) {
+      (err as Error).message = `app ${app.app} (label ${app.label}): ${(err as Error).message}`;
+      throw err;
+    }
+  }
+  return { name: step.name, loaded: step.load };
+}
+
+/** `keep`: app VCLs compiled ahead (prepareApp) for switches still to come, never discarded as leftovers. */
+export async function reloadSplit(
+  admin: LabelAdmin, split: SplitVcl, opts: { now?: () => number; keep?: ReadonlySet<string> } = {},
+): Promise<SplitResult> {
   const list = await admin.vclList();
   const active = list.find((v) => v.status === 'active')?.name;
   const plan = planSwitch(list, split, (opts.now ?? Date.now)());
   const result: SplitResult = { changed: false, name: plan.use ?? active ?? '', discarded: [], warnings: [], apps: plan.changed };
   if (plan.loads.length === 0 && plan.labels.length === 0 && plan.use === null) {
-    await cleanUp(admin, list, split, result, false);
+    await cleanUp(admin, list, split, result, false, opts.keep);
     return result;
   }
 
@@ -61,7 +81,7 @@ export async function reloadSplit(admin: LabelAdmin, split: SplitVcl, opts: { no
   result.changed = true;
   result.previous = plan.use ? active : undefined;
   const after = plan.use ? list.map((v) => ({ ...v, status: v.name === plan.use ? 'active' : v.status === 'active' ? 'available' : v.status })) : list;
-  await cleanUp(admin, after, split, result, true);
+  await cleanUp(admin, after, split, result, true, opts.keep);
   return result;
 }
 
@@ -69,7 +89,7 @@ export async function reloadSplit(admin: LabelAdmin, split: SplitVcl, opts: { no
  * Discards our VCLs that route no more, then (from a list read again when anything changed, since
  * discards and label moves change the references) labels and app VCLs nothing needs. Failures are warnings.
  */
-async function cleanUp(admin: LabelAdmin, list: LoadedVcl[], split: SplitVcl, result: SplitResult, relist: boolean): Promise<void> {
+async function cleanUp(admin: LabelAdmin, list: LoadedVcl[], split: SplitVcl, result: SplitResult, relist: boolean, keepApps?: ReadonlySet<string>): Promise<void> {
   const keep = new Set(split.apps.map((a) => a.label));
   const discard = async (name: string) => {
     try {
@@ -79,7 +99,7 @@ async function cleanUp(admin: LabelAdmin, list: LoadedVcl[], split: SplitVcl, re
       result.warnings.push(`could not discard ${name}: ${(err as Error).message}`);
     }
   };
-  const first = leftovers(list, keep);
+  const first = leftovers(list, keep, keepApps);
   for (const name of first.routers) await discard(name);
   let now = list;
   if (relist || first.routers.length > 0) {
@@ -90,7 +110,7 @@ async function cleanUp(admin: LabelAdmin, list: LoadedVcl[], split: SplitVcl, re
       return;
     }
   }
-  const rest = leftovers(now, keep);
+  const rest = leftovers(now, keep, keepApps);
   for (const name of rest.labels) await discard(name);
   for (const name of rest.apps) await discard(name);
 }
