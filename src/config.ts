@@ -98,6 +98,7 @@ export const configSchema = z
         dockerIdleMs: ms.describe('a pull or push that reports no progress for this long is dropped'),
         dockerTransferMs: ms.describe('a pull or push, start to end'),
         dockerHeartbeatMs: ms.describe('event streams are checked with a ping this often'),
+        dockerBusyMs: ms.describe('a create, start, stop or remove on a node whose dockerd still answers pings may take this long'),
         registryMs: ms.describe('one request to the registry'),
         varnishCliMs: ms.describe("one command on Varnish's admin port (a VCL compile included)"),
       })

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { DeadlineError, DockerEngine } from '../../src/adapters/docker.js';
+import { StreamAgent } from '../../src/adapters/docker/stream-agent.js';
 
 // The engine's deadlines against a daemon that accepts and then says nothing (a SIGSTOPped
 // dockerd looks like this from the client): an HTTP server on a unix socket that we steer.
 let server: Server;
 let socketPath: string;
 let answering = true;
+let slowStartMs = 0;
 const held: ServerResponse[] = [];
 let eventsStream: ServerResponse | null = null;
 
@@ -25,6 +27,9 @@ before(async () => {
       return;
     }
     if (!answering) return void held.push(res);
+    // A busy daemon: this start answers late, that one never, while pings answer at once.
+    if (req.url?.includes('/containers/slow/start')) return void setTimeout(() => res.writeHead(204).end(), slowStartMs);
+    if (req.url?.includes('/containers/stuck/start')) return void held.push(res);
     if (req.url?.includes('/_ping')) return void res.end('OK');
     if (req.url?.includes('/containers/json')) return void res.end('[]');
     if (req.url?.includes('/images/create')) return void held.push(res.writeHead(200) as ServerResponse);
@@ -92,3 +97,58 @@ describe('DockerEngine deadlines', () => {
     }
   });
 });
+
+describe('DockerEngine: a busy daemon is not a hung one', () => {
+  it('a start that answers after three deadlines succeeds while the daemon answers pings', async () => {
+    slowStartMs = 1000;
+    const e = engine({ busyMs: 3000 });
+    const t0 = Date.now();
+    await e.startContainer('slow');
+    const took = Date.now() - t0;
+    assert.ok(took >= 950 && took < 2500, `took ${took} ms`);
+    await e.ping();
+  });
+
+  it('a start that never answers fails at busyMs, saying the daemon answers pings', async () => {
+    const e = engine({ busyMs: 1000 });
+    const t0 = Date.now();
+    await assert.rejects(e.startContainer('stuck'), (err: unknown) => err instanceof DeadlineError && /docker start stuck: no answer within 1 s \(the node's dockerd answers pings but not this call\)/.test((err as Error).message));
+    const took = Date.now() - t0;
+    assert.ok(took >= 950 && took < 2500, `took ${took} ms`);
+  });
+
+  it('a patient call to a daemon that answers nothing, not even a ping, fails as hung within two deadlines', async () => {
+    answering = false;
+    try {
+      const e = engine({ busyMs: 60_000 });
+      const t0 = Date.now();
+      await assert.rejects(e.startContainer('slow'), (err: unknown) => err instanceof DeadlineError && /no answer within 300 ms \(the node's dockerd or its SSH link is not answering\)/.test((err as Error).message));
+      const took = Date.now() - t0;
+      assert.ok(took >= 550 && took < 1500, `took ${took} ms`);
+    } finally {
+      answering = true;
+    }
+  });
+
+  it('a list (not patient) gets no second deadline', async () => {
+    answering = false;
+    try {
+      const e = engine({ busyMs: 60_000 });
+      const t0 = Date.now();
+      await assert.rejects(e.listContainers(), DeadlineError);
+      assert.ok(Date.now() - t0 < 550);
+    } finally {
+      answering = true;
+    }
+  });
+
+  it('the deadline settles a call whose transport never opens (an SSH channel that is never confirmed)', async () => {
+    const never = new StreamAgent(() => new Promise(() => undefined));
+    const docker = new Docker({ protocol: 'http', host: 'nodeX', port: 2375, agent: never } as Docker.DockerOptions);
+    const e = new DockerEngine('nodeX', docker, { callMs: 300, idleMs: 300, transferMs: 5000, heartbeatMs: 100, busyMs: 600 });
+    const t0 = Date.now();
+    await assert.rejects(e.startContainer('x'), DeadlineError);
+    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+  });
+});
+

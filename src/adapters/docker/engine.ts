@@ -19,17 +19,26 @@ export interface EngineDeadlines {
   transferMs: number;
   /** an event stream is checked with a ping this often; a missed ping drops it */
   heartbeatMs: number;
+  /**
+   * a create, start, stop or remove on a node whose dockerd still answers (a ping) may take this
+   * long: a busy daemon is not a hung one (absent: callMs, no patience)
+   */
+  busyMs?: number;
 }
 
-export const DEFAULT_DEADLINES: EngineDeadlines = { callMs: 10_000, idleMs: 60_000, transferMs: 600_000, heartbeatMs: 10_000 };
+export const DEFAULT_DEADLINES: EngineDeadlines = { callMs: 10_000, idleMs: 60_000, transferMs: 600_000, heartbeatMs: 10_000, busyMs: 120_000 };
 
 /** Container creates, starts and removes in flight on one node at once; a call's deadline starts when it is sent. */
 export const LIFECYCLE_SLOTS = 4;
 
 /** A Docker call that got no answer in time: the node's daemon (or the way to it) is hung. */
 export class DeadlineError extends EnvError {
-  constructor(readonly node: string, what: string, ms: number) {
-    super(`${node}: docker ${what}: no answer within ${seconds(ms)} (the node's dockerd or its SSH link is not answering)`);
+  constructor(readonly node: string, what: string, ms: number, busy = false) {
+    super(
+      busy
+        ? `${node}: docker ${what}: no answer within ${seconds(ms)} (the node's dockerd answers pings but not this call)`
+        : `${node}: docker ${what}: no answer within ${seconds(ms)} (the node's dockerd or its SSH link is not answering)`,
+    );
     this.name = 'DeadlineError';
   }
 }
@@ -132,6 +141,10 @@ export class DockerEngine implements NodeEngine {
   private downUntil = 0;
   private downError: DeadlineError | null = null;
   private readonly lifecycle = new Slots(LIFECYCLE_SLOTS);
+  /** when the node's dockerd last answered anything (a result or an HTTP error) */
+  private lastAnswer = 0;
+  /** the ping in flight that tells a busy daemon from a hung one, shared by the calls that ask */
+  private probing: Promise<boolean> | null = null;
 
   constructor(
     readonly node: string,
@@ -140,23 +153,78 @@ export class DockerEngine implements NodeEngine {
     private readonly onClose: () => void = () => undefined,
   ) {}
 
-  /** Runs one call with an AbortSignal that fires at the deadline; a missed deadline marks the node down. */
-  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, ms = this.deadlines.callMs): Promise<T> {
+  /**
+   * Runs one call with an AbortSignal that fires at the deadline; a missed deadline marks the node
+   * down. The deadline settles the call itself: a request whose transport never closes after the
+   * abort (an SSH channel whose peer does not answer the close) must not hold the caller forever.
+   *
+   * A `patient` call (create, start, stop, remove) that reaches its deadline on a node whose dockerd
+   * still answers, another call within the deadline or a ping now, gets another deadline, up to
+   * `busyMs` in all: dockerd serialises much of a start, and a busy daemon is not a hung one.
+   */
+  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, ms = this.deadlines.callMs, patient = false): Promise<T> {
     if (this.downError && Date.now() < this.downUntil) throw this.downError;
     const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), ms);
+    const t0 = Date.now();
+    const busyMs = patient ? (this.deadlines.busyMs ?? ms) : ms;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const running = run(ctl.signal).then(
+      (value) => ((this.lastAnswer = Date.now()), value),
+      (err: unknown) => {
+        if (statusOf(err) !== undefined) this.lastAnswer = Date.now();
+        throw err;
+      },
+    );
+    running.catch(() => undefined);
+    const deadline = new Promise<never>((_, reject) => {
+      const expire = async () => {
+        const left = patient ? busyMs - (Date.now() - t0) : 0;
+        const alive = left > 0 && (await this.alive(ms));
+        if (done) return;
+        if (alive) {
+          timer = setTimeout(() => void expire(), Math.min(ms, left));
+          return;
+        }
+        ctl.abort();
+        reject(busyMs > ms && left <= 0 ? this.markDown(what, busyMs, true) : this.markDown(what, ms));
+      };
+      timer = setTimeout(() => void expire(), ms);
+    });
+    deadline.catch(() => undefined);
     try {
-      return await run(ctl.signal);
+      return await Promise.race([running, deadline]);
     } catch (err) {
-      if (ctl.signal.aborted) throw this.markDown(what, ms);
+      if (ctl.signal.aborted) throw this.downError ?? this.markDown(what, ms);
       throw err;
     } finally {
+      done = true;
       clearTimeout(timer);
     }
   }
 
-  private markDown(what: string, ms: number): DeadlineError {
-    this.downError = new DeadlineError(this.node, what, ms);
+  /** Whether the node's dockerd answers: it answered within `ms`, or answers a ping within `ms` now. */
+  private alive(ms: number): Promise<boolean> {
+    if (Date.now() - this.lastAnswer < ms) return Promise.resolve(true);
+    this.probing ??= new Promise<boolean>((resolve) => {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => {
+        ctl.abort();
+        resolve(false);
+      }, ms);
+      (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: ctl.signal }).then(
+        () => {
+          this.lastAnswer = Date.now();
+          resolve(true);
+        },
+        () => resolve(false),
+      ).finally(() => clearTimeout(timer));
+    }).finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  private markDown(what: string, ms: number, busy = false): DeadlineError {
+    this.downError = new DeadlineError(this.node, what, ms, busy);
     this.downUntil = Date.now() + Math.max(ms, this.deadlines.callMs);
     return this.downError;
   }
@@ -185,7 +253,7 @@ export class DockerEngine implements NodeEngine {
 
   createContainer(spec: ContainerCreateOptions): Promise<string> {
     return this.lifecycle.run(() =>
-      this.call(`create ${spec.name ?? 'container'}`, async (abortSignal) => (await this.docker.createContainer({ ...spec, abortSignal })).id),
+      this.call(`create ${spec.name ?? 'container'}`, async (abortSignal) => (await this.docker.createContainer({ ...spec, abortSignal })).id, undefined, true),
     );
   }
 
@@ -197,7 +265,7 @@ export class DockerEngine implements NodeEngine {
         } catch (err) {
           if (statusOf(err) !== 304) throw err;
         }
-      }),
+      }, undefined, true),
     );
   }
 
@@ -212,6 +280,7 @@ export class DockerEngine implements NodeEngine {
         }
       },
       graceSeconds * 1000 + this.deadlines.callMs,
+      true,
     );
   }
 
@@ -223,7 +292,7 @@ export class DockerEngine implements NodeEngine {
         } catch (err) {
           if (statusOf(err) !== 404) throw err;
         }
-      }),
+      }, undefined, true),
     );
   }
 

@@ -31,6 +31,7 @@ export function deadlinesOf(config: Partial<Pick<Config, 'timeouts'>>): EngineDe
     idleMs: t?.dockerIdleMs ?? DEFAULT_DEADLINES.idleMs,
     transferMs: t?.dockerTransferMs ?? DEFAULT_DEADLINES.transferMs,
     heartbeatMs: t?.dockerHeartbeatMs ?? DEFAULT_DEADLINES.heartbeatMs,
+    busyMs: t?.dockerBusyMs ?? DEFAULT_DEADLINES.busyMs,
   };
 }
 
