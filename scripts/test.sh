@@ -22,6 +22,8 @@ scripts/install-packages.sh
 scripts/install-packages.sh scripts/test-packages.txt
 scripts/build-varnish.sh 4.1.11 6.0.16 >/dev/null # Varnish 4.1 and 6.0 LTS for the version tests; built once into /var/cache/cloudmatrix/varnish
 node bin/cloudmatrix.js lab up --nodes "${CMX_TEST_NODES:-3}"
+# The CLI's SSH keepers (see README, SSH connections) end 5 s after the suite's last command used them.
+export CMX_SSH_KEEP_MS="${CMX_SSH_KEEP_MS:-5000}"
 
 integration=(test/integration/*.test.ts)
 # Fault injection (SIGSTOP/SIGKILL of lab daemons and deploys; every stopped process is resumed).

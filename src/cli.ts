@@ -33,6 +33,8 @@ function report(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Commands keep their SSH connections to the nodes in a background keeper (adapters/docker/keeper.ts); CMX_SSH_KEEPER=0 turns it off.
+  process.env.CMX_SSH_KEEPER ??= '1';
   // The version alone needs none of the commands.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     console.log(pkg.version);

@@ -79,6 +79,7 @@ export const configSchema = z
         keyFile: z.string().min(1),
         knownHostsFile: z.string().min(1),
         dockerSocket: z.string().min(1).describe('path of the docker socket on each node'),
+        keepMs: z.number().int().min(0).optional().describe('SSH connections are kept this long after the last command used them (0: none kept); default 60000'),
       })
       .strict(),
     varnish: z

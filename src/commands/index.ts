@@ -28,6 +28,7 @@ import { registerExec } from './exec.js';
 import { registerUser } from './user.js';
 import { registerBackup, registerMove, registerVolumes } from './backup.js';
 import { registerEvents } from './events.js';
+import { registerSshKeeper } from './ssh-keeper.js';
 
 /** Every CLI command registers itself here; keep one line per command module. */
 export function registerCommands(program: Command): void {
@@ -58,6 +59,7 @@ export function registerCommands(program: Command): void {
   registerVolumes(program);
   registerBackup(program);
   registerMove(program);
+  registerSshKeeper(program);
   registerLogs(program);
   registerExec(program);
   registerUser(program);

@@ -9,6 +9,7 @@ import { runLabScript } from './run-script.js';
 import { ensureSecretKey } from '../adapters/store/secrets.js';
 import { UserStore } from '../adapters/store/users.js';
 import { labStatus } from './status.js';
+import { stopKeepers } from '../adapters/docker/keeper.js';
 
 export interface LabUpOptions {
   nodes?: string;
@@ -40,6 +41,8 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
     console.log(`lab: already up on ${bridge} ${subnet} with ${nodes} node(s) (--recreate to rebuild it)`);
     return;
   }
+  // Kept SSH connections go to the nodes that are about to be replaced.
+  stopKeepers(stateDir());
   if (previous && previous.bridge !== bridge) {
     await runLabScript('lab/down.sh', { CMX_STATE_DIR: stateDir(), CMX_BRIDGE: previous.bridge }, true);
   }
@@ -59,6 +62,7 @@ export async function labUp(opts: LabUpOptions): Promise<void> {
 export async function labDown(opts: { bridge?: string }): Promise<void> {
   requireRoot();
   const bridge = opts.bridge ? parseBridge(opts.bridge) : (readManifest(stateDir())?.bridge ?? 'cmx0');
+  stopKeepers(stateDir());
   await runLabScript('lab/down.sh', { CMX_STATE_DIR: stateDir(), CMX_BRIDGE: bridge });
   console.log(`lab: down (${bridge})`);
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Config } from '../../config.js';
 import { EnvError } from '../../errors.js';
 import { dockerSocketPath, type NodeRef } from '../nodes.js';
 import { DEFAULT_DEADLINES, DockerEngine, type EngineDeadlines, type NodeEngine } from './engine.js';
+import { keeperPaths, keeperWanted, KeeperUnavailable, openViaKeeper, startKeeper } from './keeper.js';
 import { SshTunnel } from './ssh-tunnel.js';
 import { StreamAgent } from './stream-agent.js';
 
@@ -35,7 +37,26 @@ export function deadlinesOf(config: Partial<Pick<Config, 'timeouts'>>): EngineDe
   };
 }
 
-export function sshTransport(config: Pick<Config, 'ssh'>, node: NodeRef, privateKey?: Buffer): SshTransport {
+/**
+ * Streams through the SSH keeper (keeper.ts) when one runs; else directly over `tunnel`, and a
+ * keeper is started for the commands after this one.
+ */
+function viaKeeper(keeper: Pick<Config, 'ssh' | 'stateDir'>, tunnel: SshTunnel): () => Promise<Duplex> {
+  const socket = keeperPaths(keeper).socket;
+  const req = { node: tunnel.opts.node, ip: tunnel.opts.ip, socketPath: tunnel.opts.socketPath };
+  return async () => {
+    try {
+      return await openViaKeeper(socket, req);
+    } catch (err) {
+      if (!(err instanceof KeeperUnavailable)) throw err;
+      startKeeper(keeper);
+      return tunnel.openStream();
+    }
+  };
+}
+
+/** Docker on `node` over SSH; with `keeper`, through the SSH keeper of that setup when one runs. */
+export function sshTransport(config: Pick<Config, 'ssh'>, node: NodeRef, privateKey?: Buffer, keeper?: Pick<Config, 'ssh' | 'stateDir'>): SshTransport {
   const tunnel = new SshTunnel({
     node: node.name,
     ip: node.ip,
@@ -45,7 +66,7 @@ export function sshTransport(config: Pick<Config, 'ssh'>, node: NodeRef, private
     knownHostsFile: config.ssh.knownHostsFile,
     socketPath: dockerSocketPath(config, node.name),
   });
-  const agent = new StreamAgent(() => tunnel.openStream());
+  const agent = new StreamAgent(keeper ? viaKeeper(keeper, tunnel) : () => tunnel.openStream());
   // host and port only name the connection for http; the agent never dials them.
   const options: Docker.DockerOptions & { agent: StreamAgent } = { protocol: 'http', host: node.name, port: 2375, agent };
   return { node, docker: new Docker(options), tunnel, agent };
@@ -62,8 +83,12 @@ export class NodeEngines {
   private key: Buffer | undefined;
   private readonly deadlines: EngineDeadlines;
 
-  constructor(private readonly config: Pick<Config, 'ssh'> & Partial<Pick<Config, 'timeouts'>>) {
+  /** the SSH setup whose keeper streams go through, when this process uses one (the CLI does) */
+  private readonly keeper: Pick<Config, 'ssh' | 'stateDir'> | undefined;
+
+  constructor(private readonly config: Pick<Config, 'ssh'> & Partial<Pick<Config, 'timeouts' | 'stateDir'>>) {
     this.deadlines = deadlinesOf(config);
+    this.keeper = keeperWanted(config) ? (config as Pick<Config, 'ssh' | 'stateDir'>) : undefined;
   }
 
   get(node: NodeRef): NodeEngine {
@@ -80,7 +105,7 @@ export class NodeEngines {
     if (known && known.transport.node.ip === node.ip) return known;
     if (known) this.close(known.transport);
     this.key ??= readKey(this.config.ssh.keyFile);
-    const transport = sshTransport(this.config, node, this.key);
+    const transport = sshTransport(this.config, node, this.key, this.keeper);
     const engine = new DockerEngine(node.name, transport.docker, this.deadlines, () => this.close(transport));
     const fresh = { transport, engine };
     this.transports.set(node.name, fresh);
