@@ -138,8 +138,13 @@ export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'> & { ssh
       if (client.destroyed) return void stream.destroy();
       client.write('ok\n');
       if (rest.length) stream.write(rest);
+      // Each side's end is passed on (an exec's stdin ends while its output still comes); an
+      // error or the client gone ends both; the node's side closing ends the client's after what
+      // was written to it.
       stream.on('error', () => client.destroy());
-      stream.on('close', () => client.destroy());
+      stream.on('close', () => {
+        if (!client.writableEnded) client.end();
+      });
       client.on('close', () => stream.destroy());
       client.pipe(stream);
       stream.pipe(client);
@@ -148,7 +153,8 @@ export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'> & { ssh
     client.on('data', onData);
   };
 
-  const server = createServer(serve);
+  // Half-open: a client that ends its side (an exec's stdin) still reads what the node sends.
+  const server = createServer({ allowHalfOpen: true }, serve);
   let stopped = false;
   const stop = () => {
     if (stopped) return;
