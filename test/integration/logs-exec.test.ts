@@ -18,6 +18,7 @@ import { cli, sh, type RunResult } from './helpers/exec.js';
 import { removeApps } from './helpers/cloud.js';
 import { fastConfig, pidOf, whileStopped } from './faults/helpers.js';
 import type { LabManifest } from '../../src/lab/manifest.js';
+import { keeperPaths } from '../../src/adapters/docker/keeper.js';
 
 // Names of this file only: plan logsexec, app lxweb, secret LXTEST_TOKEN.
 const dir = mkdtempSync(join(tmpdir(), 'cmx-logsexec-'));
@@ -143,6 +144,13 @@ before(async () => {
   assert.equal(d.code, 0, d.stdout + d.stderr);
   nodes = [...(await replicas()).keys()].sort();
   assert.equal(nodes.length, 3, 'one replica on each of 3 nodes');
+  // The commands below go through the SSH keeper the first ones started, as a user's do (exec's
+  // stdin ending while its output still comes crosses it half-open).
+  if (process.env.CMX_SSH_KEEPER !== '0') {
+    const keeper = keeperPaths(config);
+    for (let i = 0; i < 200 && !existsSync(keeper.pid); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(keeper.pid), 'a keeper runs');
+  }
   apiToken = readToken(config);
   server = createApp(liveDeps(config, apiToken, 'test', () => undefined)).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
