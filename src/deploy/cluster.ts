@@ -13,6 +13,11 @@ export interface Cluster {
   unreachable: { node: string; message: string }[];
 }
 
+/** The nodes that answered the cluster's read, as NodeRefs (to ask them again). */
+export function reachableRefs(cluster: Cluster): NodeRef[] {
+  return cluster.nodes.filter((n) => n.reachable).map((n) => cluster.refs.get(n.name)!);
+}
+
 export interface ContainerListing {
   containers: CloudContainer[];
   /** nodes that could not be listed; the others still are */

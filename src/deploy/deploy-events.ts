@@ -8,13 +8,12 @@ import type { DeployReport } from './deploy.js';
 /** The events of one deploy: started once the lock is held, then exactly one of finished or threw. */
 export function deployEvents(config: Pick<Config, 'stateDir' | 'notify'>, plan: string, appNames: readonly string[], kind: string, actor: Actor, note?: string) {
   const base = { plan, kind, user: actor.user };
+  // What a receiver filters on: every app of the plan, and `app` itself when there is one.
+  const named = { apps: appNames.map((app) => ({ app })), ...(appNames.length === 1 ? { app: appNames[0] } : {}) };
   const verb = kind === 'deploy' ? 'deploy' : kind;
   return {
     started(): void {
-      emitEvent(config, {
-        ...base, type: 'deploy.started', apps: appNames.map((app) => ({ app })), ...(appNames.length === 1 ? { app: appNames[0] } : {}),
-        message: note ?? `${verb} of ${plan} started`,
-      });
+      emitEvent(config, { ...base, type: 'deploy.started', ...named, message: note ?? `${verb} of ${plan} started` });
     },
     finished(r: DeployReport): void {
       // Even when nothing changed: a receiver sees every started deploy end.
@@ -33,7 +32,7 @@ export function deployEvents(config: Pick<Config, 'stateDir' | 'notify'>, plan: 
       });
     },
     threw(err: unknown): void {
-      emitEvent(config, { ...base, type: 'deploy.failed', apps: appNames.map((app) => ({ app })), ...(appNames.length === 1 ? { app: appNames[0] } : {}), message: `${verb} of ${plan} failed: ${(err as Error)?.message ?? String(err)}` });
+      emitEvent(config, { ...base, type: 'deploy.failed', ...named, message: `${verb} of ${plan} failed: ${(err as Error)?.message ?? String(err)}` });
     },
   };
 }

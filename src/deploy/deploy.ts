@@ -11,7 +11,7 @@ import { KnownGoodStore } from '../adapters/store/known-good.js';
 import { PlanStore } from '../adapters/store/plans.js';
 import { diff } from '../model/diff.js';
 import { appRevision } from '../model/revision.js';
-import { routeKey, routingTable, untilSwitched, type NamedPlan } from '../model/routes.js';
+import { routeKey, routeKeys, routingTable, untilSwitched, type NamedPlan } from '../model/routes.js';
 import type { RouteBackend } from '../model/routing.js';
 import type { Action } from '../model/types.js';
 import { deployApp, type AppOutcome } from './app-deploy.js';
@@ -195,8 +195,8 @@ async function deployLocked(
     const plans = store.with(current);
     const overrides = new Map<string, RouteBackend[]>();
     // Apps new to routing join the VCL at their own switch (untilSwitched).
-    const before = routingTable(store.list(), cluster.containers, isGood);
-    const switching = (o: ReadonlyMap<string, RouteBackend[]>) => untilSwitched(routingTable(plans, cluster.containers, isGood, o), before, new Set(o.keys()));
+    const routedBefore = routeKeys(routingTable(store.list(), cluster.containers, isGood));
+    const switching = (o: ReadonlyMap<string, RouteBackend[]>) => untilSwitched(routingTable(plans, cluster.containers, isGood, o), routedBefore, o);
     // Apps of a wave that turn healthy within a moment of each other share one reload.
     const gate = new SwitchGate(SWITCH_HOLD_MS);
     const byApp = new Map<string, Action[]>();

@@ -8,7 +8,7 @@ import { PlanStore } from '../adapters/store/plans.js';
 import { ScaleStore } from '../adapters/store/scale-state.js';
 import { planName } from '../model/names.js';
 import { routingTable } from '../model/routes.js';
-import { readCluster } from './cluster.js';
+import { reachableRefs, readCluster } from './cluster.js';
 import { stopContainer } from './container-ops.js';
 import { removePlanJobs } from '../jobs/cleanup.js';
 import { knownGoodOf } from './known-good.js';
@@ -55,7 +55,7 @@ export async function undeploy(
       }),
     );
     good.store.remove(removed);
-    await removePlanJobs(config.stateDir, name, [...cluster.refs.values()].filter((r) => !cluster.unreachable.some((u) => u.node === r.name)), engines, log, failures);
+    await removePlanJobs(config.stateDir, name, reachableRefs(cluster), engines, log, failures);
     for (const u of cluster.unreachable) failures.push(`${u.node} unreachable (its containers of ${name} stay until it answers): ${u.message}`);
     const volumes = await planVolumes(config, name, cluster, engines, { delete: !!opts.deleteVolumes && failures.length === 0, log, failures });
     return { removed: removed.length, failures, volumes };

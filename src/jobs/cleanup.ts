@@ -3,6 +3,7 @@ import type { NodeRef } from '../adapters/nodes.js';
 import { JobStore } from '../adapters/store/jobs.js';
 import type { StoreWarn } from '../adapters/store/atomic.js';
 import { JOB_LABELS } from '../model/job-spec.js';
+import { stopContainer } from '../deploy/container-ops.js';
 
 /**
  * An undeployed plan's jobs: the containers of their runs removed from the nodes that answer (a
@@ -17,8 +18,7 @@ export async function removePlanJobs(
     try {
       const list = await engine.listContainers({ all: true, filters: { label: [JOB_LABELS.job] } });
       for (const c of list.filter((x) => (x.Labels[JOB_LABELS.job] ?? '').startsWith(`${plan}/`))) {
-        await engine.stopContainer(c.Id, 5);
-        await engine.removeContainer(c.Id);
+        await stopContainer(engine, c.Id, { remove: true, graceSeconds: 5 });
         log(`[${c.Labels[JOB_LABELS.job]}] ${node.name}: removed the run ${(c.Names[0] ?? c.Id).replace(/^\//, '')}`);
       }
     } catch (err) {

@@ -8,7 +8,7 @@ import { pullAuthFor } from '../adapters/registry-access.js';
 import { History } from '../adapters/store/history.js';
 import { JobStore, LOG_LINES, type JobRun } from '../adapters/store/jobs.js';
 import { addCapacity } from '../deploy/capacity.js';
-import { readCluster, toRunning } from '../deploy/cluster.js';
+import { reachableRefs, readCluster, toRunning, type Cluster } from '../deploy/cluster.js';
 import { resolveImages } from '../deploy/preflight.js';
 import { repoName } from '../model/image-ref.js';
 import { jobNode } from '../model/job-node.js';
@@ -84,7 +84,7 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
     const exitCode = await waitExit(engine, id, opts.pollMs ?? 500, opts.signal);
     const lines = redact(await engine.logs(id, LOG_LINES).catch(() => ''), secrets).split('\n').filter((l) => l !== '');
     Object.assign(run, { state: exitCode === 0 ? 'succeeded' : 'failed', exitCode, logs: lines });
-    await removeOldRuns([...cluster.refs.values()].filter((r) => cluster.nodes.find((n) => n.name === r.name)?.reachable).map((r) => engines.get(r)), `${owner.name}/${app.name}`, warn);
+    await removeOldRuns(reachableRefs(cluster).map((r) => engines.get(r)), `${owner.name}/${app.name}`, warn);
   } catch (err) {
     Object.assign(run, { state: err instanceof Skipped ? 'skipped' : 'failed', reason: redact(messageOf(err), secrets) });
   } finally {
@@ -107,9 +107,8 @@ export async function runJob(config: Config, owner: NamedPlan, app: AppSpec, opt
 class Skipped extends Error {}
 
 /** The node where a container of the job runs now, or null (nodes that do not answer are not asked). */
-async function runningOn(cluster: Awaited<ReturnType<typeof readCluster>>, engines: NodeEngines, job: string): Promise<string | null> {
-  const reachable = cluster.nodes.filter((n) => n.reachable).map((n) => cluster.refs.get(n.name)!);
-  const lists = await Promise.all(reachable.map(async (r) => ({
+async function runningOn(cluster: Cluster, engines: NodeEngines, job: string): Promise<string | null> {
+  const lists = await Promise.all(reachableRefs(cluster).map(async (r) => ({
     node: r.name, list: await engines.get(r).listContainers({ filters: { label: [`${JOB_LABELS.job}=${job}`], status: ['running'] } }).catch(() => []),
   })));
   return lists.find((l) => l.list.length > 0)?.node ?? null;

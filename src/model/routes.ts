@@ -65,17 +65,21 @@ export function routingTable(
   return { apps };
 }
 
+/** The routeKey of every app of a table. */
+export function routeKeys(table: RoutingTable): Set<string> {
+  return new Set(table.apps.map((a) => routeKey(a.plan ?? '', a.name)));
+}
+
 /**
- * The table a deploy's switch routes: an app new to routing (not in `before`, the table as the
- * deploy found it) stays out until its own switch (`switched`, by routeKey), so its hosts answer
- * as they did before the deploy rather than 503, and no VCL is compiled for it without backends.
- * Every app routed before stays, switched or not.
+ * The table a deploy's switch routes: an app new to routing (not in `routedBefore`, the keys of
+ * the table as the deploy found it) stays out until its own switch (`switched`, by routeKey), so
+ * its hosts answer as they did before the deploy rather than 503, and no VCL is compiled for it
+ * without backends. Every app routed before stays, switched or not.
  */
-export function untilSwitched(table: RoutingTable, before: RoutingTable, switched: ReadonlySet<string>): RoutingTable {
-  const routed = new Set(before.apps.map((a) => routeKey(a.plan ?? '', a.name)));
+export function untilSwitched(table: RoutingTable, routedBefore: ReadonlySet<string>, switched: Pick<ReadonlySet<string>, 'has'>): RoutingTable {
   const apps = table.apps.filter((a) => {
     const key = routeKey(a.plan ?? '', a.name);
-    return routed.has(key) || switched.has(key);
+    return routedBefore.has(key) || switched.has(key);
   });
   return apps.length === table.apps.length ? table : { ...table, apps };
 }

@@ -30,6 +30,21 @@ export type SwitchPlan = {
   changed: string[];
 };
 
+/**
+ * Names `<prefix>_<time>_<hash>` from `now` on, never one in `list` (even discarded and still busy)
+ * nor one given before.
+ */
+function freshNames(list: readonly LoadedVcl[], now: number): (prefix: string, hash: string) => string {
+  const taken = new Set(list.map((v) => v.name));
+  return (prefix, hash) => {
+    let t = now;
+    while (taken.has(`${prefix}_${t}_${hash}`)) t++;
+    const name = `${prefix}_${t}_${hash}`;
+    taken.add(name);
+    return name;
+  };
+}
+
 /** hash -> the first live app VCL of that hash in `list` (a switch and a compile ahead pick the same one). */
 function loadedApps(list: readonly LoadedVcl[]): Map<string, string> {
   const byHash = new Map<string, string>();
@@ -47,14 +62,7 @@ function loadedApps(list: readonly LoadedVcl[]): Map<string, string> {
  * `now` names new VCLs; a name in use (even discarded and still busy) is never taken twice.
  */
 export function planSwitch(list: readonly LoadedVcl[], split: SplitVcl, now: number): SwitchPlan {
-  const taken = new Set(list.map((v) => v.name));
-  const fresh = (prefix: string, hash: string): string => {
-    let t = now;
-    while (taken.has(`${prefix}_${t}_${hash}`)) t++;
-    const name = `${prefix}_${t}_${hash}`;
-    taken.add(name);
-    return name;
-  };
+  const fresh = freshNames(list, now);
   const byName = new Map(list.filter(live).map((v) => [v.name, v]));
   const loadedApp = loadedApps(list);
 
@@ -91,13 +99,9 @@ export function planSwitch(list: readonly LoadedVcl[], split: SplitVcl, now: num
  * when a live VCL of that hash is loaded already (labelled or not), else its load under a fresh
  * name. The switch then finds it by its hash and only labels it (planSwitch).
  */
-export function planPrepare(list: readonly LoadedVcl[], app: Pick<AppVcl, 'vcl' | 'hash'>, now: number): { name: string; load: boolean } {
+export function planPrepare(list: readonly LoadedVcl[], app: Pick<AppVcl, 'hash'>, now: number): { name: string; load: boolean } {
   const loaded = loadedApps(list).get(app.hash);
-  if (loaded) return { name: loaded, load: false };
-  const taken = new Set(list.map((v) => v.name));
-  let t = now;
-  while (taken.has(`cmxa_${t}_${app.hash}`)) t++;
-  return { name: `cmxa_${t}_${app.hash}`, load: true };
+  return loaded ? { name: loaded, load: false } : { name: freshNames(list, now)('cmxa', app.hash), load: true };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CloudContainer } from '../../src/model/cloud-container.js';
-import { routeKey, routingTable, untilSwitched } from '../../src/model/routes.js';
+import { routeKey, routeKeys, routingTable, untilSwitched } from '../../src/model/routes.js';
 import { validateRoutingTable } from '../../src/model/routing.js';
 import { readVclTemplates } from '../../src/adapters/vcl-templates.js';
 import { renderVcl } from '../../src/model/vcl.js';
@@ -71,17 +71,17 @@ describe('what a deploy\'s switches route', () => {
   const names = (t: ReturnType<typeof routingTable>) => t.apps.map((a) => `${a.plan}/${a.name}`);
 
   it('an app new to routing stays out until its own switch; every app routed before stays, even with no backends', () => {
-    const old = routingTable(before, running, all);
+    const old = routeKeys(routingTable(before, running, all));
     const none = untilSwitched(routingTable(after, running, all), old, new Set());
     assert.deepEqual(names(none), ['hello/web', 'hello/down']);
     const switched = new Map([[routeKey('hello', 'fresh'), [{ container: 'f', node: 'node1', address: '10.77.0.201', port: 33001 }]]]);
-    const one = untilSwitched(routingTable(after, running, all, switched), old, new Set(switched.keys()));
+    const one = untilSwitched(routingTable(after, running, all, switched), old, switched);
     assert.deepEqual(names(one), ['hello/web', 'hello/down', 'hello/fresh']);
     assert.equal(one.apps[2]!.backends.length, 1);
   });
 
   it('an app of the same name in another plan is another app', () => {
-    const old = routingTable(before, running, all);
+    const old = routeKeys(routingTable(before, running, all));
     const t = untilSwitched(routingTable(after, running, all), old, new Set([routeKey('hello', 'later')]));
     assert.ok(!names(t).includes('other/web'));
     assert.ok(names(t).includes('hello/later'));
@@ -89,7 +89,7 @@ describe('what a deploy\'s switches route', () => {
 
   it('nothing new: the same table', () => {
     const t = routingTable(before, running, all);
-    assert.equal(untilSwitched(t, t, new Set()), t);
+    assert.equal(untilSwitched(t, routeKeys(t), new Set()), t);
   });
 });
 

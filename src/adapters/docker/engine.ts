@@ -212,7 +212,7 @@ export class DockerEngine implements NodeEngine {
         ctl.abort();
         resolve(false);
       }, ms);
-      (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: ctl.signal }).then(
+      this.rawPing(ctl.signal).then(
         () => {
           this.lastAnswer = Date.now();
           resolve(true);
@@ -231,9 +231,14 @@ export class DockerEngine implements NodeEngine {
 
   ping(): Promise<void> {
     return this.call('ping', async (abortSignal) => {
-      await (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal });
+      await this.rawPing(abortSignal);
       this.downError = null;
     });
+  }
+
+  /** GET /_ping with dockerode (its typings leave out the abort signal), no deadline of its own. */
+  private rawPing(abortSignal: AbortSignal): Promise<unknown> {
+    return (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal });
   }
 
   listContainers(opts: ListFilters = {}): Promise<ContainerInfo[]> {

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { Config } from '../../config.js';
-import { EnvError } from '../../errors.js';
 import { dockerSocketPath, type NodeRef } from '../nodes.js';
 import { DEFAULT_DEADLINES, DockerEngine, type EngineDeadlines, type NodeEngine } from './engine.js';
 import { keeperPaths, keeperWanted, KeeperUnavailable, openViaKeeper, startKeeper } from './keeper.js';
-import { SshTunnel } from './ssh-tunnel.js';
+import { readKey, SshTunnel } from './ssh-tunnel.js';
 import { StreamAgent } from './stream-agent.js';
 
 /** The transport under a node's engine: a dockerode client whose every request is a channel of one SSH connection. */
@@ -17,13 +15,6 @@ export interface SshTransport {
   agent: StreamAgent;
 }
 
-function readKey(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new EnvError(`cannot read the SSH key ${file}: ${(err as Error).message}`);
-  }
-}
 
 /** The deadlines of the config's `timeouts` section (defaults where it says nothing). */
 export function deadlinesOf(config: Partial<Pick<Config, 'timeouts'>>): EngineDeadlines {

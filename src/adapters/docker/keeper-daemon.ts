@@ -1,23 +1,14 @@
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Config } from '../../config.js';
 import { keeperPaths, KEEPER_PROTOCOL, type KeeperRequest } from './keeper.js';
-import { SshTunnel } from './ssh-tunnel.js';
+import { knownHostsStamp, readKey, SshTunnel } from './ssh-tunnel.js';
 
 // The keeper itself (see keeper.ts): a unix socket server that turns each request line into one
 // SSH channel to a node's docker socket over a connection it keeps, and pipes the two together.
 
 const DEFAULT_KEEP_MS = 60_000;
 const REQUEST_MS = 5_000;
-
-const stamp = (file: string): string => {
-  try {
-    const st = statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
-};
 
 function parseRequest(line: string): KeeperRequest | null {
   if (!line.startsWith(`${KEEPER_PROTOCOL} `)) return null;
@@ -60,7 +51,7 @@ async function listenAlone(server: Server, socket: string): Promise<boolean> {
  * Runs the keeper of this SSH setup until it has had no stream for `keepMs` (or SIGTERM). Returns
  * false at once when another keeper of the same setup runs.
  */
-export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'> & { ssh: { keepMs?: number } }, opts: { keepMs?: number } = {}): Promise<boolean> {
+export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'>, opts: { keepMs?: number } = {}): Promise<boolean> {
   const paths = keeperPaths(config);
   const keepMs = opts.keepMs ?? config.ssh.keepMs ?? DEFAULT_KEEP_MS;
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
@@ -82,9 +73,9 @@ export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'> & { ssh
     const key = JSON.stringify([req.node, req.ip, req.socketPath]);
     const known = tunnels.get(key);
     // A known_hosts file that changed since this connection was verified: verify again on a new one.
-    if (known && known.knownHosts === stamp(config.ssh.knownHostsFile)) return known.tunnel;
+    if (known && known.knownHosts === knownHostsStamp(config.ssh.knownHostsFile)) return known.tunnel;
     known?.tunnel.close();
-    const knownHosts = stamp(config.ssh.knownHostsFile);
+    const knownHosts = knownHostsStamp(config.ssh.knownHostsFile);
     const tunnel = new SshTunnel({
       node: req.node, ip: req.ip, port: config.ssh.port, user: config.ssh.user, privateKey: privateKeyOf(),
       knownHostsFile: config.ssh.knownHostsFile, socketPath: req.socketPath,
@@ -94,7 +85,7 @@ export async function runKeeper(config: Pick<Config, 'ssh' | 'stateDir'> & { ssh
   };
   let privateKey: Buffer | undefined;
   const privateKeyOf = (): Buffer => {
-    privateKey ??= readFileSync(config.ssh.keyFile);
+    privateKey ??= readKey(config.ssh.keyFile);
     return privateKey;
   };
 

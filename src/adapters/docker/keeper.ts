@@ -39,7 +39,7 @@ export function keeperPaths(config: SshSetup): { dir: string; socket: string; pi
 }
 
 /** Whether commands of this process go through the keeper: the CLI turns it on; ssh.keepMs 0 or CMX_SSH_KEEPER=0 turn it off. */
-export function keeperWanted(config: Partial<SshSetup> & { ssh?: { keepMs?: number } }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function keeperWanted(config: Partial<SshSetup>, env: NodeJS.ProcessEnv = process.env): boolean {
   return env.CMX_SSH_KEEPER === '1' && (config.ssh?.keepMs ?? 1) > 0 && typeof config.stateDir === 'string';
 }
 

@@ -139,15 +139,28 @@ export class SshTunnel {
 
 const parsed = new Map<string, { stamp: string; entries: KnownHost[] }>();
 
-/** The file's entries, parsed once per process and again when the file changes (every connection to every node asks). */
-function knownHosts(file: string): KnownHost[] {
-  let stamp = 'missing';
+/** What changes when the known_hosts file changes (inode, size, mtime); 'missing' when there is none. */
+export function knownHostsStamp(file: string): string {
   try {
     const st = statSync(file);
-    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
   } catch {
-    // no file: no known hosts
+    return 'missing';
   }
+}
+
+/** The private key file's bytes; a file that cannot be read is an environment failure naming it. */
+export function readKey(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new EnvError(`cannot read the SSH key ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The file's entries, parsed once per process and again when the file changes (every connection to every node asks). */
+function knownHosts(file: string): KnownHost[] {
+  const stamp = knownHostsStamp(file);
   const cached = parsed.get(file);
   if (cached?.stamp === stamp) return cached.entries;
   let text = '';
