@@ -19,6 +19,7 @@ import { deployPlan } from '../../src/deploy/deploy.js';
 import type { Config } from '../../src/config.js';
 import { addUser, removeUser } from '../../src/users/users.js';
 import { ensureLab } from './helpers/lab.js';
+import { undeployOtherPlans } from './helpers/cloud.js';
 import { unlocked } from './helpers/deploy-lock.js';
 import { viaVarnish } from './helpers/varnish-http.js';
 
@@ -132,6 +133,8 @@ before(async () => {
   server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The drain case drains the test app's node: other plans (the demo's) must not run there.
+  await undeployOtherPlans(config, [PLAN_NAME], 'dashboard-actions');
   await createImage({ appDir: 'images/simplewebapp1', name: 'simplewebapp1:1.0', config, progress: () => undefined });
   await installImage({ name: 'simplewebapp1:1.0', config, progress: () => undefined });
   // Two revisions in the history: the rollback has one to go back to.

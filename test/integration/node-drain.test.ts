@@ -7,6 +7,7 @@ import type { Config } from '../../src/config.js';
 import { undeploy } from '../../src/deploy/undeploy.js';
 import { CordonStore } from '../../src/adapters/store/cordons.js';
 import { ensureLab } from './helpers/lab.js';
+import { undeployOtherPlans } from './helpers/cloud.js';
 import { cli } from './helpers/exec.js';
 import { loadLoop, waitForAnswer } from './helpers/varnish-http.js';
 
@@ -58,14 +59,8 @@ before(async () => {
   assert.equal(b.code, 0, b.stderr);
   assert.equal((await cli(['install-image', 'simplewebapp1:1.0'])).code, 0);
   await undeploy(config, 'drn', () => undefined, { deleteVolumes: true }).catch(() => undefined);
-  // A drain moves every plan's replicas, and refuses when one has nowhere to go: the test needs
-  // three nodes to itself. Plans left on the lab (the demo's, after `npm run demo`) are taken out
-  // of service first, their volumes kept; zz-last takes the whole lab down later anyway.
-  const others = [...new Set((await containers()).filter((c) => c.plan !== 'drn' && c.plan !== 'manual').map((c) => c.plan))].sort();
-  for (const p of others) {
-    console.log(`# node-drain: undeploying plan ${p} first (a drain test needs the nodes to itself)`);
-    await undeploy(config, p, () => undefined, { deleteVolumes: false });
-  }
+  // A drain refuses when a replica has nowhere to go: the test needs three nodes to itself.
+  await undeployOtherPlans(config, ['drn'], 'node-drain');
   const busy = new Set((await containers()).filter((c) => c.plan !== 'drn').map((c) => c.node));
   const nodes = Object.keys(await cordoned()).filter((n) => !busy.has(n) && !new CordonStore(config.stateDir).has(n)).sort();
   assert.ok(nodes.length >= 3, `three lab nodes without other plans' containers are needed, free: ${nodes.join(', ') || 'none'}`);

@@ -3,6 +3,8 @@ import type { Config } from '../../../src/config.js';
 import { NodeEngines } from '../../../src/adapters/docker.js';
 import { listNodes } from '../../../src/adapters/nodes.js';
 import { LABELS } from '../../../src/model/container-spec.js';
+import { ps } from '../../../src/deploy/cluster.js';
+import { undeploy } from '../../../src/deploy/undeploy.js';
 
 /** Removes every container of these apps (by the cloudmatrix.app label) on every node. */
 export async function removeApps(config: Config, apps: readonly string[]): Promise<number> {
@@ -36,4 +38,19 @@ export async function httpGet(url: string, attempts = 20): Promise<{ status: num
     }
   }
   throw new Error(`GET ${url}: no answer after ${attempts} tries: ${(last as Error).message}`);
+}
+
+/**
+ * A drain moves every plan's replicas off a node: a test that drains needs the nodes to itself.
+ * Plans left on the lab (the demo's, after `npm run demo`) other than `keep` are taken out of
+ * service first, their volumes kept; zz-last takes the whole lab down later anyway.
+ */
+export async function undeployOtherPlans(config: Config, keep: readonly string[], who: string): Promise<string[]> {
+  const { containers } = await ps(config);
+  const others = [...new Set(containers.map((c) => c.plan).filter((p) => !keep.includes(p) && p !== 'manual'))].sort();
+  for (const p of others) {
+    console.log(`# ${who}: undeploying plan ${p} first (a drain test needs the nodes to itself)`);
+    await undeploy(config, p, () => undefined, { deleteVolumes: false });
+  }
+  return others;
 }
